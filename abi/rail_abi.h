@@ -68,4 +68,139 @@ struct rail_flow_key {
 };
 RAIL_STATIC_ASSERT(sizeof(struct rail_flow_key) == 40, "rail_flow_key layout");
 
+
+/* ---------------------------------------------------------------------------------------------
+ * Balancer maps (bpf/balancer.bpf.c <-> dataplane/xdp). One key/value definition per map.
+ * ------------------------------------------------------------------------------------------- */
+
+#define RAIL_MAX_SERVICES 1024     /* service ids 0..RAIL_MAX_SERVICES-1 */
+#define RAIL_MAX_BACKENDS 65536    /* backend ids 0..RAIL_MAX_BACKENDS-1 */
+#define RAIL_MAX_VIP_ADDRS 4096
+#define RAIL_NO_BACKEND 0xffffffffu
+
+/* rail_vip_addrs: "is this destination a VIP address?" (checked before anything else). */
+struct rail_addr_key {
+	__u32 addr[4]; /* network byte order; IPv4 in addr[0] */
+	__u8 family;   /* enum rail_family */
+	__u8 pad[3];
+};
+RAIL_STATIC_ASSERT(sizeof(struct rail_addr_key) == 20, "rail_addr_key layout");
+
+/* rail_services: (VIP, protocol, port or 0 = any) -> service. */
+struct rail_service_key {
+	__u32 addr[4]; /* network byte order */
+	__u16 port;    /* network byte order; 0 = any port */
+	__u8 proto;    /* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 family;   /* enum rail_family */
+};
+RAIL_STATIC_ASSERT(sizeof(struct rail_service_key) == 20, "rail_service_key layout");
+
+enum rail_service_flags {
+	/* This (VIP, proto, port 0) entry exists only to place fragments without state
+	 * (docs/packet-path.md §4); it does not match whole packets to other ports. */
+	RAIL_SVC_FRAG_FALLBACK_ONLY = 1 << 0,
+};
+
+struct rail_service {
+	__u32 service_id;  /* index into rail_maglev_tables and rail_service_stats */
+	__u32 flags;       /* enum rail_service_flags */
+	__u32 hash_fields; /* enum rail_hash_field mask */
+	__u8 encap;        /* enum rail_encap */
+	__u8 pad[3];
+};
+RAIL_STATIC_ASSERT(sizeof(struct rail_service) == 16, "rail_service layout");
+
+/*
+ * rail_maglev_tables: ARRAY_OF_MAPS, service_id -> inner ARRAY of __u32 with M + 1 entries:
+ * entry 0 holds M (the table size), entries 1..M the backend ids of table positions 0..M-1.
+ * User space fills a NEW inner map and swaps the outer slot, so a packet sees either the whole
+ * old table or the whole new one, never a half-written one, and M always matches its table.
+ */
+
+enum rail_backend_state {
+	RAIL_BACKEND_UP = 0,      /* takes new flows */
+	RAIL_BACKEND_DRAINED = 1, /* keeps established flows, no new ones */
+	RAIL_BACKEND_DOWN = 2,    /* established flows move */
+};
+
+/* rail_backends: ARRAY, backend_id -> where to send. */
+struct rail_backend {
+	__u32 addr[4];    /* network byte order */
+	__u8 family;      /* enum rail_family; 0 = unused slot */
+	__u8 state;       /* enum rail_backend_state */
+	__u8 mac[6];      /* next-hop MAC (the backend's own for L2 DSR); zero = unresolved */
+};
+RAIL_STATIC_ASSERT(sizeof(struct rail_backend) == 24, "rail_backend layout");
+
+/* rail_conntrack: LRU_HASH, struct rail_flow_key -> struct rail_conn. */
+struct rail_conn {
+	__u32 backend_id;
+	__u32 service_id;
+	__u64 last_seen_ns; /* bpf_ktime_get_ns() of the last packet */
+};
+RAIL_STATIC_ASSERT(sizeof(struct rail_conn) == 16, "rail_conn layout");
+
+/* rail_fragments: LRU_HASH, first fragment's identity -> its service and backend. */
+struct rail_frag_key {
+	__u32 src[4]; /* network byte order */
+	__u32 dst[4]; /* network byte order */
+	__u32 id;     /* IPv4 identification (16 bits, zero-extended) or IPv6 fragment id */
+	__u8 proto;
+	__u8 family;
+	__u16 pad;
+};
+RAIL_STATIC_ASSERT(sizeof(struct rail_frag_key) == 40, "rail_frag_key layout");
+
+struct rail_frag {
+	__u32 service_id;
+	__u32 backend_id;
+};
+RAIL_STATIC_ASSERT(sizeof(struct rail_frag) == 8, "rail_frag layout");
+
+/* rail_node: ARRAY with one entry: settings that may change while the program runs. */
+struct rail_node_config {
+	__u8 mac[6];              /* source MAC of everything the node sends */
+	__u16 gue_port;           /* network byte order */
+	__u32 outer_src_v4;       /* network byte order; 0 = none */
+	__u32 outer_src_v6[4];    /* network byte order; all zero = none */
+	__u32 mtu;                /* bytes of outer IP packet */
+	__u32 hash_seed;
+	__u32 flags;              /* enum rail_node_flags */
+};
+RAIL_STATIC_ASSERT(sizeof(struct rail_node_config) == 40, "rail_node_config layout");
+
+enum rail_node_flags {
+	RAIL_NODE_ICMP_ECHO = 1 << 0, /* answer ICMP echo requests to VIPs */
+};
+
+/* rail_ingress_addrs: HASH, struct rail_addr_key -> __u32 (1): GRE to these is balanced. */
+
+/* rail_counters: PERCPU_ARRAY, index -> __u64. */
+enum rail_counter {
+	RAIL_CNT_RX = 0,
+	RAIL_CNT_PASS = 1,
+	RAIL_CNT_TX = 2,
+	RAIL_CNT_DROP = 3,
+	RAIL_CNT_NEW_FLOWS = 4,
+	RAIL_CNT_CONN_HITS = 5,
+	RAIL_CNT_ICMP_ECHO_SENT = 6,
+	RAIL_CNT_ICMP_TOO_BIG_SENT = 7,
+	RAIL_CNT_ICMP_ERR_STEERED = 8,
+	RAIL_CNT_GRE_INGRESS = 9,
+	RAIL_CNT_FRAG_FIRST = 10,
+	RAIL_CNT_FRAG_HIT = 11,
+	RAIL_CNT_FRAG_FALLBACK = 12,
+	RAIL_CNT_DROP_REASON_BASE = 32, /* + enum rail_drop_reason */
+	RAIL_CNT_MAX = RAIL_CNT_DROP_REASON_BASE + RAIL_DROP_REASON_MAX,
+};
+
+/* rail_service_stats / rail_backend_stats: PERCPU_ARRAY, id -> struct rail_traffic. */
+struct rail_traffic {
+	__u64 packets;
+	__u64 bytes; /* frame bytes as received */
+	__u64 new_flows;
+	__u64 pad;
+};
+RAIL_STATIC_ASSERT(sizeof(struct rail_traffic) == 32, "rail_traffic layout");
+
 #endif /* RAIL_ABI_H */
