@@ -1,0 +1,384 @@
+// Per-layer packet parsing (see parser.h). Each layer checks its length once, then loads fields.
+#include "core/packet/parser.h"
+
+#include <algorithm>
+#include <array>
+
+namespace rail::packet {
+namespace {
+
+IpAddress load_v4(const uint8_t* p) {
+  std::array<uint8_t, 4> a;
+  std::memcpy(a.data(), p, 4);
+  return IpAddress::v4(a);
+}
+
+IpAddress load_v6(const uint8_t* p) {
+  std::array<uint8_t, 16> a;
+  std::memcpy(a.data(), p, 16);
+  return IpAddress::v6(a);
+}
+
+size_t remaining(std::span<const uint8_t> bytes, size_t offset) {
+  return offset < bytes.size() ? bytes.size() - offset : 0;
+}
+
+bool is_ipv6_ext_header(uint8_t next_header) {
+  return next_header == kIpProtoHopByHop || next_header == kIpProtoRouting ||
+         next_header == kIpProtoFragment || next_header == kIpProtoDestOpts;
+}
+
+}  // namespace
+
+const char* to_string(ParseError error) {
+  switch (error) {
+    case ParseError::kNone:
+      return "ok";
+    case ParseError::kMalformedL2:
+      return "malformed-l2";
+    case ParseError::kMalformedL3:
+      return "malformed-l3";
+    case ParseError::kMalformedL4:
+      return "malformed-l4";
+    case ParseError::kMalformedEncap:
+      return "malformed-encap";
+    case ParseError::kUnsupportedEncap:
+      return "unsupported-encap";
+    case ParseError::kMalformedIcmpQuote:
+      return "malformed-icmp-quote";
+  }
+  return "unknown";
+}
+
+enum rail_drop_reason drop_reason(ParseError error) {
+  switch (error) {
+    case ParseError::kNone:
+      return RAIL_DROP_NONE;
+    case ParseError::kMalformedL2:
+      return RAIL_DROP_MALFORMED_L2;
+    case ParseError::kMalformedL3:
+      return RAIL_DROP_MALFORMED_L3;
+    case ParseError::kMalformedL4:
+      return RAIL_DROP_MALFORMED_L4;
+    case ParseError::kMalformedEncap:
+      return RAIL_DROP_MALFORMED_ENCAP;
+    case ParseError::kUnsupportedEncap:
+      return RAIL_DROP_UNSUPPORTED_ENCAP;
+    case ParseError::kMalformedIcmpQuote:
+      return RAIL_DROP_ICMP_UNMATCHED;
+  }
+  return RAIL_DROP_NONE;
+}
+
+ParseResult<L2Info> parse_l2(std::span<const uint8_t> frame) {
+  if (frame.size() < kEthernetHeaderSize) {
+    return {ParseError::kMalformedL2, "ethernet header truncated"};
+  }
+  const uint8_t* p = frame.data();
+  L2Info l2;
+  std::array<uint8_t, 6> mac;
+  std::memcpy(mac.data(), p, 6);
+  l2.eth.dst = MacAddress(mac);
+  std::memcpy(mac.data(), p + 6, 6);
+  l2.eth.src = MacAddress(mac);
+  uint16_t ethertype = load_be16(p + 12);
+  l2.l3_offset = kEthernetHeaderSize;
+  if (ethertype == kEtherTypeVlan) {
+    if (frame.size() < kEthernetHeaderSize + kVlanTagSize) {
+      return {ParseError::kMalformedL2, "802.1Q tag truncated"};
+    }
+    l2.eth.has_vlan = true;
+    l2.eth.vlan_tci = load_be16(p + 14);
+    ethertype = load_be16(p + 16);
+    l2.l3_offset += kVlanTagSize;
+  }
+  l2.eth.ethertype = ethertype;
+  return l2;
+}
+
+ParseResult<L3Info> parse_ipv4(std::span<const uint8_t> bytes, size_t offset) {
+  const size_t avail = remaining(bytes, offset);
+  if (avail < kIpv4MinHeaderSize) return {ParseError::kMalformedL3, "ipv4 header truncated"};
+  const uint8_t* p = bytes.data() + offset;
+  if ((p[0] >> 4) != 4) return {ParseError::kMalformedL3, "ipv4 version is not 4"};
+  const size_t header_length = size_t(p[0] & 0x0F) * 4;
+  if (header_length < kIpv4MinHeaderSize) return {ParseError::kMalformedL3, "ipv4 IHL < 5"};
+  const uint16_t total_length = load_be16(p + 2);
+  if (total_length < header_length) {
+    return {ParseError::kMalformedL3, "ipv4 total length < IHL*4"};
+  }
+  if (total_length > avail) {
+    return {ParseError::kMalformedL3, "ipv4 total length > bytes present"};
+  }
+  L3Info l3;
+  l3.family = IpAddress::Family::kV4;
+  l3.offset = offset;
+  l3.header_length = header_length;
+  l3.end = offset + total_length;
+  l3.tos = p[1];
+  l3.frag_id = load_be16(p + 4);
+  const uint16_t flags_frag = load_be16(p + 6);
+  l3.df = (flags_frag & kIpv4FlagDf) != 0;
+  l3.mf = (flags_frag & kIpv4FlagMf) != 0;
+  l3.frag_offset = flags_frag & kIpv4FragOffsetMask;
+  l3.ttl = p[8];
+  l3.protocol = p[9];
+  l3.src = load_v4(p + 12);
+  l3.dst = load_v4(p + 16);
+  l3.l4_offset = offset + header_length;
+  l3.ext_walked = true;
+  return l3;
+}
+
+ParseResult<L3Info> parse_ipv6(std::span<const uint8_t> bytes, size_t offset) {
+  const size_t avail = remaining(bytes, offset);
+  if (avail < kIpv6HeaderSize) return {ParseError::kMalformedL3, "ipv6 header truncated"};
+  const uint8_t* p = bytes.data() + offset;
+  if ((p[0] >> 4) != 6) return {ParseError::kMalformedL3, "ipv6 version is not 6"};
+  const uint16_t payload_length = load_be16(p + 4);
+  if (kIpv6HeaderSize + payload_length > avail) {
+    return {ParseError::kMalformedL3, "ipv6 payload length > bytes present"};
+  }
+  L3Info l3;
+  l3.family = IpAddress::Family::kV6;
+  l3.offset = offset;
+  l3.header_length = kIpv6HeaderSize;
+  l3.end = offset + kIpv6HeaderSize + payload_length;
+  const uint32_t first_word = load_be32(p);
+  l3.tos = static_cast<uint8_t>(first_word >> 20);
+  l3.flow_label = first_word & 0xFFFFF;
+  l3.protocol = p[6];
+  l3.ttl = p[7];
+  l3.src = load_v6(p + 8);
+  l3.dst = load_v6(p + 24);
+  l3.l4_offset = offset + kIpv6HeaderSize;
+  return l3;
+}
+
+ParseResult<L3Info> parse_l3(std::span<const uint8_t> bytes, size_t offset, uint16_t ethertype) {
+  if (ethertype == kEtherTypeIpv4) return parse_ipv4(bytes, offset);
+  if (ethertype == kEtherTypeIpv6) return parse_ipv6(bytes, offset);
+  return {ParseError::kMalformedL3, "ethertype is not IPv4/IPv6"};
+}
+
+ParseError parse_ipv6_ext(std::span<const uint8_t> bytes, L3Info& l3) {
+  if (l3.ext_walked) return ParseError::kNone;
+  // Only the datagram counts: Ethernet padding after it is not an extension header.
+  Cursor cur(bytes.first(std::min(l3.end, bytes.size())), l3.l4_offset);
+  uint8_t next = l3.protocol;
+  uint8_t count = 0;
+  while (is_ipv6_ext_header(next)) {
+    if (count == kIpv6MaxExtHeaders) return ParseError::kMalformedL3;
+    ++count;
+    if (next == kIpProtoFragment) {
+      // RFC 8200 §4.5: next header, reserved, offset(13) | res(2) | M, identification.
+      auto nh = cur.u8();
+      auto reserved = cur.u8();
+      auto off_m = cur.u16();
+      auto id = cur.u32();
+      if (!nh || !reserved || !off_m || !id) return ParseError::kMalformedL3;
+      l3.has_fragment_header = true;
+      l3.frag_offset = *off_m >> 3;
+      l3.mf = (*off_m & 1) != 0;
+      l3.frag_id = *id;
+      next = *nh;
+      if (l3.frag_offset != 0) break;  // a later fragment: the rest is mid-datagram data
+    } else {
+      // Hop-by-hop, routing, destination options: length in 8-byte units, not counting the
+      // first 8 (RFC 8200 §4.3-4.6).
+      auto nh = cur.peek_u8(0);
+      auto len = cur.peek_u8(1);
+      if (!nh || !len || !cur.skip((size_t(*len) + 1) * 8)) return ParseError::kMalformedL3;
+      next = *nh;
+    }
+  }
+  l3.protocol = next;
+  l3.l4_offset = cur.offset();
+  l3.ext_header_count = count;
+  l3.ext_walked = true;
+  return ParseError::kNone;
+}
+
+ParseResult<L4Info> parse_l4(std::span<const uint8_t> bytes, const L3Info& l3) {
+  L4Info l4;
+  l4.protocol = l3.protocol;
+  l4.offset = l3.l4_offset;
+  const size_t end = std::min(l3.end, bytes.size());
+  const size_t avail = l4.offset < end ? end - l4.offset : 0;
+  const uint8_t* p = avail ? bytes.data() + l4.offset : bytes.data();  // never past the end
+  switch (l3.protocol) {
+    case kIpProtoTcp:
+      if (avail < kTcpMinHeaderSize) return {ParseError::kMalformedL4, "tcp header truncated"};
+      l4.has_ports = true;
+      l4.src_port = load_be16(p);
+      l4.dst_port = load_be16(p + 2);
+      l4.tcp_seq = load_be32(p + 4);
+      l4.tcp_ack = load_be32(p + 8);
+      l4.header_length = size_t(p[12] >> 4) * 4;
+      l4.tcp_flags = p[13];
+      l4.checksum = load_be16(p + 16);
+      break;
+    case kIpProtoUdp:
+      if (avail < kUdpHeaderSize) return {ParseError::kMalformedL4, "udp header truncated"};
+      l4.has_ports = true;
+      l4.src_port = load_be16(p);
+      l4.dst_port = load_be16(p + 2);
+      l4.udp_length = load_be16(p + 4);
+      l4.checksum = load_be16(p + 6);
+      l4.header_length = kUdpHeaderSize;
+      break;
+    case kIpProtoIcmp:
+    case kIpProtoIcmpv6:
+      if (avail < kIcmpHeaderSize) return {ParseError::kMalformedL4, "icmp header truncated"};
+      l4.is_icmp = true;
+      l4.icmp_type = p[0];
+      l4.icmp_code = p[1];
+      l4.checksum = load_be16(p + 2);
+      l4.icmp_rest = load_be32(p + 4);
+      l4.header_length = kIcmpHeaderSize;
+      break;
+    default:
+      break;
+  }
+  return l4;
+}
+
+ParseResult<GreInfo> parse_gre(std::span<const uint8_t> bytes, size_t offset) {
+  Cursor cur(bytes, offset);
+  auto flags = cur.u16();
+  auto protocol = cur.u16();
+  if (!flags || !protocol) return {ParseError::kMalformedEncap, "gre header truncated"};
+  GreInfo gre;
+  gre.offset = offset;
+  GreHeader& h = gre.header;
+  h.has_checksum = (*flags & kGreChecksumBit) != 0;
+  h.has_routing = (*flags & kGreRoutingBit) != 0;
+  h.has_key = (*flags & kGreKeyBit) != 0;
+  h.has_sequence = (*flags & kGreSequenceBit) != 0;
+  h.version = static_cast<uint8_t>(*flags & kGreVersionMask);
+  h.protocol = *protocol;
+  if (h.version != 0) return {ParseError::kUnsupportedEncap, "gre version is not 0"};
+  if (h.has_routing) return {ParseError::kUnsupportedEncap, "gre routing bit set (RFC 1701)"};
+  // Optional fields in wire order: checksum + reserved1, key, sequence (RFC 2890 §2).
+  if (h.has_checksum) {
+    auto csum = cur.u16();
+    if (!csum || !cur.skip(2)) return {ParseError::kMalformedEncap, "gre checksum truncated"};
+    h.checksum = *csum;
+  }
+  if (h.has_key) {
+    auto key = cur.u32();
+    if (!key) return {ParseError::kMalformedEncap, "gre key truncated"};
+    h.key = *key;
+  }
+  if (h.has_sequence) {
+    auto seq = cur.u32();
+    if (!seq) return {ParseError::kMalformedEncap, "gre sequence truncated"};
+    h.sequence = *seq;
+  }
+  gre.payload_offset = cur.offset();
+  return gre;
+}
+
+ParseResult<L3Info> parse_gre_inner(std::span<const uint8_t> bytes, const GreInfo& gre) {
+  const uint16_t protocol = gre.header.protocol;
+  if (protocol != kEtherTypeIpv4 && protocol != kEtherTypeIpv6) {
+    return {ParseError::kUnsupportedEncap, "gre payload is not IPv4/IPv6"};
+  }
+  return parse_l3(bytes, gre.payload_offset, protocol);
+}
+
+ParseResult<GueInfo> parse_gue(std::span<const uint8_t> bytes, size_t offset) {
+  Cursor cur(bytes, offset);
+  auto first = cur.peek_u8(0);
+  if (!first) return {ParseError::kMalformedEncap, "gue payload empty"};
+  GueInfo gue;
+  gue.offset = offset;
+  const uint8_t variant = *first >> 6;
+  if (variant == 1) {
+    // Variant 1: the two top bits 01 are the start of an IPv4 (0100) or IPv6 (0110) version.
+    gue.header.variant = 1;
+    const uint8_t version = *first >> 4;
+    if (version != 4 && version != 6) {
+      return {ParseError::kUnsupportedEncap, "gue variant 1 payload is not IPv4/IPv6"};
+    }
+    gue.header.protocol = version == 4 ? kIpProtoIpip : kIpProtoIpv6;
+    gue.payload_offset = offset;
+    return gue;
+  }
+  if (variant != 0) return {ParseError::kUnsupportedEncap, "gue variant is not 0 or 1"};
+  auto word0 = cur.u16();
+  auto flags = cur.u16();
+  if (!word0 || !flags) return {ParseError::kMalformedEncap, "gue header truncated"};
+  gue.header.control = (*word0 & 0x2000) != 0;
+  gue.header.hlen = static_cast<uint8_t>((*word0 >> 8) & 0x1F);
+  gue.header.protocol = static_cast<uint8_t>(*word0);
+  gue.header.flags = *flags;
+  if (!cur.skip(size_t(gue.header.hlen) * 4)) {
+    return {ParseError::kMalformedEncap, "gue extension fields truncated"};
+  }
+  gue.payload_offset = cur.offset();
+  return gue;
+}
+
+ParseResult<IcmpQuote> parse_icmp_quote(std::span<const uint8_t> bytes, size_t offset,
+                                        IpAddress::Family family) {
+  const size_t avail = remaining(bytes, offset);
+  IcmpQuote quote;
+  quote.family = family;
+  quote.l3_offset = offset;
+  const uint8_t* p = avail ? bytes.data() + offset : bytes.data();  // never past the end
+  size_t header_length;
+  if (family == IpAddress::Family::kV4) {
+    if (avail < kIpv4MinHeaderSize) {
+      return {ParseError::kMalformedIcmpQuote, "quoted ipv4 header truncated"};
+    }
+    if ((p[0] >> 4) != 4) return {ParseError::kMalformedIcmpQuote, "quoted version is not 4"};
+    header_length = size_t(p[0] & 0x0F) * 4;
+    if (header_length < kIpv4MinHeaderSize) {
+      return {ParseError::kMalformedIcmpQuote, "quoted ipv4 IHL < 5"};
+    }
+    quote.protocol = p[9];
+    quote.src = load_v4(p + 12);
+    quote.dst = load_v4(p + 16);
+  } else {
+    if (avail < kIpv6HeaderSize) {
+      return {ParseError::kMalformedIcmpQuote, "quoted ipv6 header truncated"};
+    }
+    if ((p[0] >> 4) != 6) return {ParseError::kMalformedIcmpQuote, "quoted version is not 6"};
+    header_length = kIpv6HeaderSize;
+    quote.protocol = p[6];
+    quote.src = load_v6(p + 8);
+    quote.dst = load_v6(p + 24);
+  }
+  if (avail < header_length + 8) {
+    return {ParseError::kMalformedIcmpQuote, "quoted L4 header (8 bytes) truncated"};
+  }
+  quote.l4_offset = offset + header_length;
+  quote.src_port = load_be16(p + header_length);
+  quote.dst_port = load_be16(p + header_length + 2);
+  return quote;
+}
+
+ParseResult<ParsedFrame> parse_frame(std::span<const uint8_t> frame) {
+  ParsedFrame out;
+  auto l2 = parse_l2(frame);
+  if (!l2) return {l2.error(), l2.detail()};
+  out.l2 = *l2;
+  const uint16_t ethertype = out.l2.eth.ethertype;
+  if (ethertype != kEtherTypeIpv4 && ethertype != kEtherTypeIpv6) return out;
+  auto l3 = parse_l3(frame, out.l2.l3_offset, ethertype);
+  if (!l3) return {l3.error(), l3.detail()};
+  out.l3 = *l3;
+  out.has_l3 = true;
+  if (ParseError e = parse_ipv6_ext(frame, out.l3); e != ParseError::kNone) {
+    return {e, "ipv6 extension headers: more than 4 or truncated"};
+  }
+  if (out.l3.is_later_fragment()) return out;
+  auto l4 = parse_l4(frame, out.l3);
+  if (!l4) return {l4.error(), l4.detail()};
+  out.l4 = *l4;
+  out.has_l4 = true;
+  return out;
+}
+
+}  // namespace rail::packet
