@@ -17,7 +17,7 @@ FlowKey flow(uint32_t n) {
   // Client n: address in 198.18.0.0/15 and port from n, so 1M+ distinct flows.
   return FlowKey::from_wire_v4(RAIL_HTONL(0xC6120000u + (n >> 4)), RAIL_HTONL(0xCB007101u),
                                RAIL_HTONS(static_cast<uint16_t>(32768 + (n & 15))), RAIL_HTONS(443),
-                               kIpProtoTcp);
+                               packet::kIpProtoTcp);
 }
 
 // A full table of flows 0..kCapacity-1, all inserted at time 0 (TCP timeout 300 s).

@@ -35,9 +35,9 @@ struct ConnTimeouts {
 
   uint64_t operator()(const FlowKey& key) const {
     switch (key.proto()) {
-      case kIpProtoTcp:
+      case packet::kIpProtoTcp:
         return tcp_ns;
-      case kIpProtoUdp:
+      case packet::kIpProtoUdp:
         return udp_ns;
       default:
         return other_ns;

@@ -95,13 +95,13 @@ FlowKey FlowKey::without_ports() const {
 
 std::string ip_proto_name(uint8_t proto) {
   switch (proto) {
-    case kIpProtoTcp:
+    case packet::kIpProtoTcp:
       return "tcp";
-    case kIpProtoUdp:
+    case packet::kIpProtoUdp:
       return "udp";
-    case kIpProtoIcmp:
+    case packet::kIpProtoIcmp:
       return "icmp";
-    case kIpProtoIcmpV6:
+    case packet::kIpProtoIcmpv6:
       return "icmpv6";
   }
   return "proto-" + std::to_string(proto);

@@ -12,15 +12,10 @@
 
 #include "abi/rail_abi.h"
 #include "core/net/address.h"
+#include "core/packet/headers.h"  // IP protocol numbers (packet::kIpProto*)
 #include "core/result.h"
 
 namespace rail {
-
-// IP protocol numbers used by flows (IANA "Assigned Internet Protocol Numbers").
-inline constexpr uint8_t kIpProtoIcmp = 1;
-inline constexpr uint8_t kIpProtoTcp = 6;
-inline constexpr uint8_t kIpProtoUdp = 17;
-inline constexpr uint8_t kIpProtoIcmpV6 = 58;
 
 struct FlowKey {
   rail_flow_key raw;  // the ABI layout; treat as read-only outside the factories below

@@ -132,9 +132,9 @@ TEST(FlowHash, GoldenVectors) {
 
 TEST(FlowHash, FieldMasksIgnoreWhatTheyExclude) {
   const auto a = FlowKey::make_v4(IpAddress::v4(0xC612000Au), IpAddress::v4(0xC6126401u), 40000, 80,
-                                  kIpProtoTcp);
+                                  packet::kIpProtoTcp);
   const auto b = FlowKey::make_v4(IpAddress::v4(0xC612000Au), IpAddress::v4(0xC6126401u), 50000,
-                                  443, kIpProtoTcp);
+                                  443, packet::kIpProtoTcp);
   EXPECT_EQ(flow_hash(a, kHashSrcAffinity, 7), flow_hash(b, kHashSrcAffinity, 7));
   EXPECT_EQ(flow_hash_3tuple(a, 7), flow_hash_3tuple(b, 7));
   EXPECT_EQ(flow_hash_3tuple(a, 7), flow_hash_3tuple(a.without_ports(), 7));
@@ -183,7 +183,7 @@ std::vector<FlowKey> client_flows(Clients clients) {
     const uint16_t sport = static_cast<uint16_t>(32768 + rng() % 28232);
     const uint16_t dport = rng() % 2 ? 443 : 80;
     flows.push_back(FlowKey::from_wire_v4(RAIL_HTONL(client), RAIL_HTONL(vip), RAIL_HTONS(sport),
-                                          RAIL_HTONS(dport), kIpProtoTcp));
+                                          RAIL_HTONS(dport), packet::kIpProtoTcp));
   }
   return flows;
 }

@@ -37,9 +37,9 @@ TEST(FlowKey, V4FieldsAreInNetworkOrderLikeTheAbi) {
 }
 
 TEST(FlowKey, WireAndValueConstructorsAgree) {
-  const FlowKey a = FlowKey::make_v4(ip("10.1.2.3"), ip("10.9.9.9"), 1234, 53, kIpProtoUdp);
+  const FlowKey a = FlowKey::make_v4(ip("10.1.2.3"), ip("10.9.9.9"), 1234, 53, packet::kIpProtoUdp);
   const FlowKey b = FlowKey::from_wire_v4(RAIL_HTONL(0x0A010203u), RAIL_HTONL(0x0A090909u),
-                                          RAIL_HTONS(1234), RAIL_HTONS(53), kIpProtoUdp);
+                                          RAIL_HTONS(1234), RAIL_HTONS(53), packet::kIpProtoUdp);
   EXPECT_EQ(a, b);
   const IpAddress s6 = ip("2001:db8::1"), d6 = ip("2001:db8::2");
   EXPECT_EQ(FlowKey::make_v6(s6, d6, 1, 2, 6),
