@@ -71,9 +71,8 @@ Result<ForwarderState> ForwarderState::build(const LbConfig& config, BackendIds&
     const Service& s = config.services[i];
     ServiceState ss{s, uint32_t(i), std::move(tables[i]), (*assigned)[i]};
     for (size_t b = 0; b < s.backends.size(); ++b) {
-      st.backends_[ss.backend_ids[b]] =
-          BackendSlot{s.backends[b].address, s.backends[b].next_hop_mac, s.backends[b].state,
-                      uint32_t(i)};
+      st.backends_[ss.backend_ids[b]] = BackendSlot{
+          s.backends[b].address, s.backends[b].next_hop_mac, s.backends[b].state, uint32_t(i)};
     }
     st.vip_addrs_.insert(s.vip);
     st.by_key_[{s.vip, uint8_t(s.protocol), s.port}] = uint32_t(i);

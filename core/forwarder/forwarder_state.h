@@ -39,9 +39,9 @@ class BackendIds {
 
 struct ServiceState {
   Service config;
-  uint32_t service_id = 0;           // index in ForwarderState::services()
-  MaglevTable table;                 // entries are indices into config.backends
-  std::vector<uint32_t> backend_ids; // backend_ids[i] = id of config.backends[i]
+  uint32_t service_id = 0;            // index in ForwarderState::services()
+  MaglevTable table;                  // entries are indices into config.backends
+  std::vector<uint32_t> backend_ids;  // backend_ids[i] = id of config.backends[i]
 };
 
 struct BackendSlot {
