@@ -43,6 +43,7 @@ enum rail_drop_reason drop_reason(ParseError error);
 template <typename T>
 class [[nodiscard]] ParseResult {
  public:
+  ParseResult() = default;  // success holding T{}: lets parsers fill the value in place
   ParseResult(T value) : value_(std::move(value)) {}  // NOLINT: implicit, like Result
   ParseResult(ParseError error, const char* detail) : error_(error), detail_(detail) {}
 
