@@ -194,6 +194,12 @@ enum rail_counter {
 	RAIL_CNT_MAX = RAIL_CNT_DROP_REASON_BASE + RAIL_DROP_REASON_MAX,
 };
 
+/* Index of the counter of one drop reason (plain integers: C++20 forbids enum + enum). */
+static inline __u32 rail_drop_counter(enum rail_drop_reason reason)
+{
+	return (__u32)RAIL_CNT_DROP_REASON_BASE + (__u32)reason;
+}
+
 /* rail_service_stats / rail_backend_stats: PERCPU_ARRAY, id -> struct rail_traffic. */
 struct rail_traffic {
 	__u64 packets;

@@ -269,7 +269,7 @@ Verdict Forwarder::count(const Verdict& v, size_t frame_bytes) {
       break;
     case RAIL_VERDICT_DROP:
       ++counters_[RAIL_CNT_DROP];
-      ++counters_[size_t(RAIL_CNT_DROP_REASON_BASE) + size_t(v.reason)];
+      ++counters_[rail_drop_counter(v.reason)];
       break;
   }
   if (v.new_flow) ++counters_[RAIL_CNT_NEW_FLOWS];

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/packet/builder.h"
+#include "golden/golden_cases.h"
 
 using rail::IpAddress;
 using rail::MacAddress;
@@ -25,12 +26,12 @@ int main(int argc, char** argv) {
   }
   const MacAddress a(std::array<uint8_t, 6>{2, 0, 0, 0, 0, 1});
   const MacAddress b(std::array<uint8_t, 6>{2, 0, 0, 0, 0, 2});
-  const IpAddress c4 = ip("198.18.0.1"), v4 = ip("203.0.113.10");
+  const IpAddress c4 = ip("198.18.0.1"), v4 = ip("198.18.100.10");
   const IpAddress c6 = ip("2001:db8::1"), v6 = ip("2001:db8::10");
   auto quote4 = PacketBuilder().ipv4(v4, c4).tcp(80, 40000).build();
   quote4.resize(28);
   auto quote6 = PacketBuilder().ipv6(v6, c6).udp(53, 5353).build();
-  const std::vector<std::vector<uint8_t>> seeds = {
+  std::vector<std::vector<uint8_t>> seeds = {
       PacketBuilder().eth(a, b).ipv4(c4, v4).df().tcp(40000, 80).syn().payload("hi").build(),
       PacketBuilder().eth(a, b).vlan(100).ipv4(c4, v4).udp(5000, 53).payload("q").pad(10).build(),
       PacketBuilder()
@@ -62,7 +63,7 @@ int main(int argc, char** argv) {
       PacketBuilder().eth(a, b).ipv6(c6, v6).icmpv6_neighbor_solicitation(v6).build(),
       PacketBuilder()
           .eth(a, b)
-          .ipv4(ip("10.0.0.1"), ip("10.0.0.2"))
+          .ipv4(ip("198.18.1.254"), ip("198.18.1.1"))
           .gre()
           .gre_checksum()
           .gre_key(9)
@@ -72,7 +73,7 @@ int main(int argc, char** argv) {
           .build(),
       PacketBuilder()
           .eth(a, b)
-          .ipv4(ip("10.0.0.1"), ip("10.0.0.2"))
+          .ipv4(ip("198.18.1.254"), ip("198.18.1.1"))
           .gre()
           .ipv6(c6, v6)
           .udp(1, 2)
@@ -90,8 +91,12 @@ int main(int argc, char** argv) {
           .ipv6(c6, v6)
           .tcp(1, 80)
           .build(),
-      PacketBuilder().ipv4(ip("10.0.0.1"), ip("10.0.0.2")).gre().ipv4(c4, v4).udp(1, 2).build(),
+      PacketBuilder().ipv4(ip("198.18.1.254"), ip("198.18.1.1")).gre().ipv4(c4, v4).udp(1, 2).build(),
   };
+  // Every golden input too: they reach every branch of the forwarder (VIPs, services, GRE
+  // ingress, ICMP, fragments) that random frames would rarely find.
+  for (const auto& c : rail::golden::golden_cases())
+    for (const auto& step : c.steps) seeds.push_back(step.input);
   for (size_t i = 0; i < seeds.size(); ++i) {
     const std::string path = std::string(argv[1]) + "/seed-" + std::to_string(i);
     FILE* f = std::fopen(path.c_str(), "wb");

@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <span>
 
+#include "core/forwarder/forwarder.h"
 #include "core/packet/parser.h"
+#include "golden/golden_world.h"
 
 namespace {
 
@@ -79,7 +81,35 @@ void fuzz_quote_and_gue(Bytes in) {
   }
 }
 
+// The reference forwarder with the golden cases' config: any bytes in -> a verdict; TX output
+// is a whole frame no bigger than the input plus the largest encapsulation (or an ICMP reply);
+// DROP always carries a reason; PASS and DROP write nothing.
+void fuzz_forwarder(Bytes data) {
+  static rail::Forwarder* forwarder = [] {
+    auto* f = new rail::Forwarder();
+    require(f->apply(rail::golden::sample_config()).has_value());
+    return f;
+  }();
+  static uint64_t now = 0;
+  std::vector<uint8_t> out;
+  const rail::Verdict v = forwarder->process(data, now += 1000, out);
+  switch (v.action) {
+    case RAIL_VERDICT_TX:
+      require(out.size() >= 14 && out.size() <= data.size() + 64 + 18 + 40 + 8 + 200);
+      break;
+    case RAIL_VERDICT_DROP:
+      require(v.reason > RAIL_DROP_NONE && v.reason < RAIL_DROP_REASON_MAX && out.empty());
+      break;
+    case RAIL_VERDICT_PASS:
+      require(out.empty());
+      break;
+    default:
+      require(false);
+  }
+}
+
 constexpr void (*kEntryPoints[])(Bytes) = {
+    fuzz_forwarder,
     fuzz_parse_frame,
     fuzz_layers_from_l3,
     fuzz_quote_and_gue,

@@ -12,8 +12,8 @@ cxx="${CXX_FUZZ:-clang++-14}"
 command -v "$cxx" >/dev/null || cxx=clang++
 mkdir -p "$out/corpus"
 
-core_sources=("$root"/core/packet/*.cc "$root/core/net/address.cc" "$root/core/result.cc")
-common=(-std=c++20 -g -O1 -I"$root" -I"$root/abi")
+core_sources=($(find "$root/core" -name "*.cc" | sort) "$root"/tests/golden/*.cc)
+common=(-std=c++20 -g -O1 -I"$root" -I"$root/abi" -I"$root/tests")
 
 echo "fuzz: building in $out with $cxx"
 "$cxx" "${common[@]}" -o "$out/make_seeds" "$root/tests/fuzz/make_seeds.cc" "${core_sources[@]}"
