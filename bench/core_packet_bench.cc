@@ -17,7 +17,7 @@ const MacAddress kB(std::array<uint8_t, 6>{2, 0, 0, 0, 0, 2});
 std::vector<uint8_t> v4_tcp_frame() {
   return pkt::PacketBuilder()
       .eth(kA, kB)
-      .ipv4(*IpAddress::parse("198.18.0.1"), *IpAddress::parse("203.0.113.10"))
+      .ipv4(*IpAddress::parse("198.18.0.1"), *IpAddress::parse("198.18.100.10"))
       .df()
       .tcp(40000, 80)
       .ack()

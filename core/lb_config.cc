@@ -49,7 +49,8 @@ Status LbConfig::validate() const {
 
   std::set<std::tuple<IpAddress, Protocol, uint16_t>> seen;
   for (const Service& s : services) {
-    std::string where = "service " + s.vip.to_string() + ":" +
+    const std::string vip = s.vip.is_v6() ? "[" + s.vip.to_string() + "]" : s.vip.to_string();
+    std::string where = "service " + vip + ":" +
                         (s.port ? std::to_string(s.port) : std::string("any")) +
                         (s.protocol == Protocol::kTcp ? "/tcp" : "/udp");
     if (!seen.insert({s.vip, s.protocol, s.port}).second) problem(where + " is defined twice");

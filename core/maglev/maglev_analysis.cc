@@ -1,5 +1,6 @@
 // Maglev balance and disruption analysis (see maglev_analysis.h).
 #include "core/maglev/maglev_analysis.h"
+#include <array>
 
 #include <algorithm>
 #include <cmath>
@@ -12,7 +13,7 @@
 namespace rail {
 namespace {
 
-constexpr uint32_t kMaxSyntheticBackends = 1u << 24;  // 10.0.0.0/8 holds them all
+constexpr uint32_t kMaxSyntheticBackends = 1u << 24;  // well inside 2001:db8:b::/48
 
 std::vector<MaglevBackend> synthetic_backends(uint32_t count,
                                               const std::vector<uint32_t>& weights) {
@@ -37,7 +38,13 @@ double share_of(const MaglevTable& table, const std::vector<bool>& chosen) {
 }  // namespace
 
 std::string synthetic_backend_identity(uint32_t i) {
-  return IpAddress::v4(0x0a000001u + i).to_string();
+  std::array<uint8_t, 16> bytes = {0x20, 0x01, 0x0d, 0xb8, 0x00, 0x0b};  // 2001:db8:b::/48
+  const uint32_t n = i + 1;
+  bytes[12] = uint8_t(n >> 24);
+  bytes[13] = uint8_t(n >> 16);
+  bytes[14] = uint8_t(n >> 8);
+  bytes[15] = uint8_t(n);
+  return IpAddress::v6(bytes).to_string();
 }
 
 MaglevBalance balance_of(const MaglevTable& table, std::span<const MaglevBackend> backends) {
@@ -76,7 +83,7 @@ std::vector<uint32_t> sample_flow_hashes(uint32_t count, uint64_t seed) {
   // (std::uniform_int_distribution is implementation-defined), so samples match across builds.
   std::mt19937_64 rng(seed);
   const uint32_t client_base = 0xc6120000u;  // 198.18.0.0/15
-  const uint32_t vip = 0xc0000201u;          // 192.0.2.1
+  const uint32_t vip = 0xc6126401u;          // 198.18.100.1
   std::vector<uint32_t> hashes;
   hashes.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {

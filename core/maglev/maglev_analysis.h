@@ -32,11 +32,12 @@ double fraction_of_flows_moved(const MaglevTable& before, const MaglevTable& aft
                                std::span<const uint32_t> flow_hashes);
 
 // `count` flow hashes of TCP flows from random clients in 198.18.0.0/15 (RFC 2544 benchmark
-// range), random source ports 1024..65535, to VIP 192.0.2.1:80, hashed with
+// range), random source ports 1024..65535, to VIP 198.18.100.1:80, hashed with
 // rail_flow_hash_v4 (5-tuple, RAIL_DEFAULT_HASH_SEED). Deterministic in `seed`.
 std::vector<uint32_t> sample_flow_hashes(uint32_t count, uint64_t seed);
 
-// Identity of synthetic backend i: the address text of 10.0.0.0 + i + 1 ("10.0.0.1", ...).
+// Identity of synthetic backend i: the address text of 2001:db8:b:: + i + 1 ("2001:db8:b::1",
+// ...), addresses from the documentation range (RFC 3849).
 std::string synthetic_backend_identity(uint32_t i);
 
 struct MaglevExperimentSpec {

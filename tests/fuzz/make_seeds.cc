@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
       PacketBuilder().eth(a, b).ipv4(c4, v4).icmp_echo_request(1, 1).payload("ping").build(),
       PacketBuilder()
           .eth(a, b)
-          .ipv4(ip("192.0.2.1"), v4)
+          .ipv4(ip("198.18.3.1"), v4)
           .icmp_frag_needed(1400)
           .payload(quote4)
           .build(),

@@ -179,7 +179,7 @@ std::vector<FlowKey> client_flows(Clients clients) {
   for (size_t i = 0; i < kFlows; ++i) {
     const uint32_t client = clients == Clients::kWholeSlash15 ? 0xC6120000u + rng() % 131072
                                                               : 0xC6120700u + rng() % 256;
-    const uint32_t vip = 0xCB007101u + rng() % 4;  // 203.0.113.1-4
+    const uint32_t vip = 0xC6126401u + rng() % 4;  // 198.18.100.1-4
     const uint16_t sport = static_cast<uint16_t>(32768 + rng() % 28232);
     const uint16_t dport = rng() % 2 ? 443 : 80;
     flows.push_back(FlowKey::from_wire_v4(RAIL_HTONL(client), RAIL_HTONL(vip), RAIL_HTONS(sport),

@@ -37,8 +37,9 @@ TEST(FlowKey, V4FieldsAreInNetworkOrderLikeTheAbi) {
 }
 
 TEST(FlowKey, WireAndValueConstructorsAgree) {
-  const FlowKey a = FlowKey::make_v4(ip("10.1.2.3"), ip("10.9.9.9"), 1234, 53, packet::kIpProtoUdp);
-  const FlowKey b = FlowKey::from_wire_v4(RAIL_HTONL(0x0A010203u), RAIL_HTONL(0x0A090909u),
+  const FlowKey a =
+      FlowKey::make_v4(ip("198.18.0.3"), ip("198.18.100.9"), 1234, 53, packet::kIpProtoUdp);
+  const FlowKey b = FlowKey::from_wire_v4(RAIL_HTONL(0xC6120003u), RAIL_HTONL(0xC6126409u),
                                           RAIL_HTONS(1234), RAIL_HTONS(53), packet::kIpProtoUdp);
   EXPECT_EQ(a, b);
   const IpAddress s6 = ip("2001:db8::1"), d6 = ip("2001:db8::2");
@@ -47,23 +48,23 @@ TEST(FlowKey, WireAndValueConstructorsAgree) {
 }
 
 TEST(FlowKey, EqualityCoversEveryField) {
-  const FlowKey base = FlowKey::make_v4(ip("1.2.3.4"), ip("5.6.7.8"), 10, 20, 6);
-  EXPECT_EQ(base, FlowKey::make_v4(ip("1.2.3.4"), ip("5.6.7.8"), 10, 20, 6));
-  EXPECT_NE(base, FlowKey::make_v4(ip("1.2.3.5"), ip("5.6.7.8"), 10, 20, 6));
-  EXPECT_NE(base, FlowKey::make_v4(ip("1.2.3.4"), ip("5.6.7.9"), 10, 20, 6));
-  EXPECT_NE(base, FlowKey::make_v4(ip("1.2.3.4"), ip("5.6.7.8"), 11, 20, 6));
-  EXPECT_NE(base, FlowKey::make_v4(ip("1.2.3.4"), ip("5.6.7.8"), 10, 21, 6));
-  EXPECT_NE(base, FlowKey::make_v4(ip("1.2.3.4"), ip("5.6.7.8"), 10, 20, 17));
+  const FlowKey base = FlowKey::make_v4(ip("198.18.0.4"), ip("198.18.100.8"), 10, 20, 6);
+  EXPECT_EQ(base, FlowKey::make_v4(ip("198.18.0.4"), ip("198.18.100.8"), 10, 20, 6));
+  EXPECT_NE(base, FlowKey::make_v4(ip("198.18.0.5"), ip("198.18.100.8"), 10, 20, 6));
+  EXPECT_NE(base, FlowKey::make_v4(ip("198.18.0.4"), ip("198.18.100.9"), 10, 20, 6));
+  EXPECT_NE(base, FlowKey::make_v4(ip("198.18.0.4"), ip("198.18.100.8"), 11, 20, 6));
+  EXPECT_NE(base, FlowKey::make_v4(ip("198.18.0.4"), ip("198.18.100.8"), 10, 21, 6));
+  EXPECT_NE(base, FlowKey::make_v4(ip("198.18.0.4"), ip("198.18.100.8"), 10, 20, 17));
   // Same bytes in the first word, different family.
   EXPECT_NE(FlowKey::make_v4(ip("0.0.0.0"), ip("0.0.0.0"), 0, 0, 6),
             FlowKey::make_v6(ip("::"), ip("::"), 0, 0, 6));
 }
 
 TEST(FlowKey, MakeRejectsMixedFamilies) {
-  auto key = FlowKey::make(ip("1.2.3.4"), ip("2001:db8::1"), 1, 2, 6);
+  auto key = FlowKey::make(ip("198.18.0.4"), ip("2001:db8::1"), 1, 2, 6);
   ASSERT_FALSE(key.has_value());
   EXPECT_EQ(key.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_NE(key.error().message.find("1.2.3.4"), std::string::npos);
+  EXPECT_NE(key.error().message.find("198.18.0.4"), std::string::npos);
   auto v6 = FlowKey::make(ip("2001:db8::1"), ip("2001:db8::2"), 1, 2, 6);
   ASSERT_TRUE(v6.has_value());
   EXPECT_TRUE(v6->is_v6());

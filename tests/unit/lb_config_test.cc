@@ -23,17 +23,17 @@ Backend backend(const char* address, const char* name = "") {
 // A config that passes: one IPv4 and one IPv6 service, outer sources for both families.
 LbConfig good_config() {
   LbConfig config;
-  config.node.outer_source_v4 = ip("10.0.0.1");
-  config.node.outer_source_v6 = ip("fd00::1");
+  config.node.outer_source_v4 = ip("198.18.1.1");
+  config.node.outer_source_v6 = ip("2001:db8:1::1");
   Service web;
   web.vip = ip("198.18.100.1");
   web.port = 80;
-  web.backends = {backend("10.1.0.1"), backend("10.1.0.2")};
+  web.backends = {backend("198.18.2.1"), backend("198.18.2.2")};
   Service dns;
   dns.vip = ip("2001:db8::53");
   dns.protocol = Protocol::kUdp;
   dns.port = 53;
-  dns.backends = {backend("fd00:1::1"), backend("10.1.0.3")};
+  dns.backends = {backend("2001:db8:2::1"), backend("198.18.2.3")};
   config.services = {web, dns};
   return config;
 }
@@ -83,12 +83,12 @@ TEST(LbConfigValidate, DuplicateService) {
 
 TEST(LbConfigValidate, DuplicateBackendIdentity) {
   LbConfig config = good_config();
-  config.services[0].backends.push_back(backend("10.1.0.1"));
+  config.services[0].backends.push_back(backend("198.18.2.1"));
   EXPECT_CONTAINS(problems_of(config),
-                  "service 198.18.100.1:80/tcp: backend identity '10.1.0.1' appears twice");
+                  "service 198.18.100.1:80/tcp: backend identity '198.18.2.1' appears twice");
   // Names are the identity when set: two addresses under one name collide too.
   LbConfig named = good_config();
-  named.services[0].backends = {backend("10.1.0.1", "a"), backend("10.1.0.2", "a")};
+  named.services[0].backends = {backend("198.18.2.1", "a"), backend("198.18.2.2", "a")};
   EXPECT_CONTAINS(problems_of(named), "backend identity 'a' appears twice");
 }
 
@@ -97,13 +97,13 @@ TEST(LbConfigValidate, MissingOuterSource) {
   no_v4.node.outer_source_v4.reset();
   const std::string text = problems_of(no_v4);
   EXPECT_CONTAINS(text,
-                  "service 198.18.100.1:80/tcp: backend 10.1.0.1 is IPv4 but the node has "
+                  "service 198.18.100.1:80/tcp: backend 198.18.2.1 is IPv4 but the node has "
                   "no outer_source_v4");
-  EXPECT_CONTAINS(text, "service 2001:db8::53:53/udp: backend 10.1.0.3 is IPv4");
+  EXPECT_CONTAINS(text, "service [2001:db8::53]:53/udp: backend 198.18.2.3 is IPv4");
   LbConfig no_v6 = good_config();
   no_v6.node.outer_source_v6.reset();
   EXPECT_CONTAINS(problems_of(no_v6),
-                  "backend fd00:1::1 is IPv6 but the node has no "
+                  "backend 2001:db8:2::1 is IPv6 but the node has no "
                   "outer_source_v6");
   // L2 DSR sends no outer header, so it needs no outer source.
   LbConfig l2 = good_config();
@@ -117,8 +117,8 @@ TEST(LbConfigValidate, L2NeedsTheVipFamily) {
   LbConfig config = good_config();
   config.services[1].encap = Encap::kL2;  // IPv6 VIP with an IPv4 backend
   const std::string text = problems_of(config);
-  EXPECT_CONTAINS(text, "service 2001:db8::53:53/udp: l2 encapsulation needs backend 10.1.0.3");
-  EXPECT_EQ(text.find("fd00:1::1"), std::string::npos) << text;  // the v6 backend is fine
+  EXPECT_CONTAINS(text, "service [2001:db8::53]:53/udp: l2 encapsulation needs backend 198.18.2.3");
+  EXPECT_EQ(text.find("2001:db8:2::1"), std::string::npos) << text;  // the v6 backend is fine
 }
 
 TEST(LbConfigValidate, MtuBounds) {
@@ -133,8 +133,8 @@ TEST(LbConfigValidate, MtuBounds) {
   LbConfig v6 = good_config();
   v6.node.mtu = 1323;
   EXPECT_CONTAINS(problems_of(v6),
-                  "service 2001:db8::53:53/udp: mtu 1323 leaves less than 1280 "
-                  "bytes for IPv6 inside gre to fd00:1::1");
+                  "service [2001:db8::53]:53/udp: mtu 1323 leaves less than 1280 "
+                  "bytes for IPv6 inside gre to 2001:db8:2::1");
   v6.node.mtu = 1324;
   EXPECT_TRUE(v6.validate().has_value());
 }
@@ -156,7 +156,7 @@ TEST(LbConfigValidate, ListsEveryProblem) {
   const std::string text = problems_of(config);
   EXPECT_CONTAINS(text, "node mtu 100");
   EXPECT_CONTAINS(text, "198.18.100.1:80/tcp: table size 100 is not prime");
-  EXPECT_CONTAINS(text, "2001:db8::53:any/udp: table size 9 is not prime");
+  EXPECT_CONTAINS(text, "[2001:db8::53]:any/udp: table size 9 is not prime");
 }
 
 }  // namespace

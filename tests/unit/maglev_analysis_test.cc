@@ -9,8 +9,8 @@ namespace rail {
 namespace {
 
 TEST(MaglevAnalysis, SyntheticIdentitiesAreAddressesAndUnique) {
-  EXPECT_EQ(synthetic_backend_identity(0), "10.0.0.1");
-  EXPECT_EQ(synthetic_backend_identity(255), "10.0.1.0");
+  EXPECT_EQ(synthetic_backend_identity(0), "2001:db8:b::1");
+  EXPECT_EQ(synthetic_backend_identity(255), "2001:db8:b::100");
   std::set<std::string> seen;
   for (uint32_t i = 0; i < 5000; ++i) seen.insert(synthetic_backend_identity(i));
   EXPECT_EQ(seen.size(), 5000u);

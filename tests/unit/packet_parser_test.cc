@@ -23,7 +23,7 @@ const MacAddress kMacB(std::array<uint8_t, 6>{2, 0, 0, 0, 0, 2});
 
 PacketBuilder v4_frame() {
   PacketBuilder b;
-  b.eth(kMacA, kMacB).ipv4(ip("198.18.0.1"), ip("203.0.113.10"));
+  b.eth(kMacA, kMacB).ipv4(ip("198.18.0.1"), ip("198.18.100.10"));
   return b;
 }
 PacketBuilder v6_frame() {
@@ -204,7 +204,7 @@ TEST(PacketParser, IcmpQuoteNeedsHeaderPlusEightBytes) {
   EXPECT_EQ(parse_icmp_quote(quoted6, 0, IpAddress::Family::kV4).error(),
             ParseError::kMalformedIcmpQuote);  // version 6 where 4 is expected
   auto quoted4 =
-      PacketBuilder().ipv4(ip("203.0.113.10"), ip("198.18.0.1")).ihl(4).tcp(80, 1).build();
+      PacketBuilder().ipv4(ip("198.18.100.10"), ip("198.18.0.1")).ihl(4).tcp(80, 1).build();
   EXPECT_EQ(parse_icmp_quote(quoted4, 0, IpAddress::Family::kV4).error(),
             ParseError::kMalformedIcmpQuote);
 }
@@ -254,7 +254,7 @@ void check_all_truncations(const std::vector<uint8_t>& frame, const std::string&
 
 TEST(PacketParser, EveryTruncationOfEveryKindIsCleanlyRejected) {
   const std::vector<uint8_t> inner_quote = [] {
-    auto q = PacketBuilder().ipv4(ip("203.0.113.10"), ip("198.18.0.1")).tcp(80, 40000).build();
+    auto q = PacketBuilder().ipv4(ip("198.18.100.10"), ip("198.18.0.1")).tcp(80, 40000).build();
     q.resize(28);
     return q;
   }();

@@ -25,7 +25,7 @@ const MacAddress kNodeMac = mac("02:00:00:00:00:02");
 TEST(PacketRoundTrip, EthernetIpv4Tcp) {
   auto frame = PacketBuilder()
                    .eth(kClientMac, kNodeMac)
-                   .ipv4(ip("198.18.0.1"), ip("203.0.113.10"))
+                   .ipv4(ip("198.18.0.1"), ip("198.18.100.10"))
                    .ttl(61)
                    .tos(0x10)
                    .id(0x1234)
@@ -48,7 +48,7 @@ TEST(PacketRoundTrip, EthernetIpv4Tcp) {
   const L3Info& l3 = parsed->l3;
   EXPECT_EQ(l3.family, IpAddress::Family::kV4);
   EXPECT_EQ(l3.src, ip("198.18.0.1"));
-  EXPECT_EQ(l3.dst, ip("203.0.113.10"));
+  EXPECT_EQ(l3.dst, ip("198.18.100.10"));
   EXPECT_EQ(l3.ttl, 61);
   EXPECT_EQ(l3.tos, 0x10);
   EXPECT_EQ(l3.frag_id, 0x1234u);
@@ -110,7 +110,7 @@ TEST(PacketRoundTrip, Ipv4OptionsAndFragments) {
   const uint8_t options[] = {0x01, 0x01, 0x01, 0x00};  // NOP NOP NOP EOL
   auto frame = PacketBuilder()
                    .eth(kClientMac, kNodeMac)
-                   .ipv4(ip("10.0.0.1"), ip("10.0.0.2"))
+                   .ipv4(ip("198.18.1.254"), ip("198.18.1.1"))
                    .ipv4_options(options)
                    .id(77)
                    .mf()
@@ -129,7 +129,7 @@ TEST(PacketRoundTrip, Ipv4OptionsAndFragments) {
 
   auto later = PacketBuilder()
                    .eth(kClientMac, kNodeMac)
-                   .ipv4(ip("10.0.0.1"), ip("10.0.0.2"))
+                   .ipv4(ip("198.18.1.254"), ip("198.18.1.1"))
                    .id(77)
                    .frag_offset(2)
                    .protocol(kIpProtoUdp)
@@ -183,7 +183,7 @@ TEST(PacketRoundTrip, Ipv6ExtensionHeadersAndFragment) {
 TEST(PacketRoundTrip, IcmpEchoAndFragNeededWithQuote) {
   auto echo = PacketBuilder()
                   .eth(kClientMac, kNodeMac)
-                  .ipv4(ip("198.18.0.1"), ip("203.0.113.10"))
+                  .ipv4(ip("198.18.0.1"), ip("198.18.100.10"))
                   .icmp_echo_request(0x4242, 7)
                   .payload("ping")
                   .build();
@@ -196,14 +196,14 @@ TEST(PacketRoundTrip, IcmpEchoAndFragNeededWithQuote) {
 
   // A router's frag-needed about a (VIP -> client) reply, quoting IP header + 8 bytes.
   auto quoted = PacketBuilder()
-                    .ipv4(ip("203.0.113.10"), ip("198.18.0.1"))
+                    .ipv4(ip("198.18.100.10"), ip("198.18.0.1"))
                     .ipv4_options(std::vector<uint8_t>{1, 1, 1, 0})
                     .tcp(80, 40000)
                     .build();
   quoted.resize(24 + 8);
   auto err = PacketBuilder()
                  .eth(kClientMac, kNodeMac)
-                 .ipv4(ip("192.0.2.1"), ip("203.0.113.10"))
+                 .ipv4(ip("198.18.3.1"), ip("198.18.100.10"))
                  .icmp_frag_needed(1400)
                  .payload(quoted)
                  .build();
@@ -215,7 +215,7 @@ TEST(PacketRoundTrip, IcmpEchoAndFragNeededWithQuote) {
   std::span<const uint8_t> bytes(err);
   auto q = parse_icmp_quote(bytes.first(p->l3.end), p->l4.offset + 8, IpAddress::Family::kV4);
   ASSERT_TRUE(q) << q.detail();
-  EXPECT_EQ(q->src, ip("203.0.113.10"));
+  EXPECT_EQ(q->src, ip("198.18.100.10"));
   EXPECT_EQ(q->dst, ip("198.18.0.1"));
   EXPECT_EQ(q->protocol, kIpProtoTcp);
   EXPECT_EQ(q->src_port, 80);
@@ -258,12 +258,12 @@ TEST(PacketRoundTrip, Icmpv6PacketTooBigAndNeighborSolicitation) {
 TEST(PacketRoundTrip, GreWithOptionalFieldsAroundIpv4) {
   auto frame = PacketBuilder()
                    .eth(kNodeMac, kClientMac)
-                   .ipv4(ip("10.1.0.1"), ip("10.2.0.1"))
+                   .ipv4(ip("198.18.1.254"), ip("198.18.1.1"))
                    .gre()
                    .gre_checksum()
                    .gre_key(0xDEADBEEF)
                    .gre_sequence(5)
-                   .ipv4(ip("198.18.0.1"), ip("203.0.113.10"))
+                   .ipv4(ip("198.18.0.1"), ip("198.18.100.10"))
                    .tcp(40000, 80)
                    .syn()
                    .build();
@@ -283,7 +283,7 @@ TEST(PacketRoundTrip, GreWithOptionalFieldsAroundIpv4) {
   auto inner = parse_gre_inner(dgram, *gre);
   ASSERT_TRUE(inner) << inner.detail();
   EXPECT_EQ(inner->src, ip("198.18.0.1"));
-  EXPECT_EQ(inner->dst, ip("203.0.113.10"));
+  EXPECT_EQ(inner->dst, ip("198.18.100.10"));
   auto l4 = parse_l4(dgram, *inner);
   ASSERT_TRUE(l4);
   EXPECT_EQ(l4->dst_port, 80);
@@ -292,7 +292,7 @@ TEST(PacketRoundTrip, GreWithOptionalFieldsAroundIpv4) {
 
 TEST(PacketRoundTrip, GreIpv6InnerAndGueVariant1AndIpip) {
   auto gre6 = PacketBuilder()
-                  .ipv4(ip("10.1.0.1"), ip("10.2.0.1"))
+                  .ipv4(ip("198.18.1.254"), ip("198.18.1.1"))
                   .gre()
                   .ipv6(ip("2001:db8::1"), ip("2001:db8::2"))
                   .udp(1, 2)
@@ -309,7 +309,7 @@ TEST(PacketRoundTrip, GreIpv6InnerAndGueVariant1AndIpip) {
   auto gue = PacketBuilder()
                  .ipv6(ip("2001:db8:1::1"), ip("2001:db8:2::1"))
                  .gue(0xC123)
-                 .ipv4(ip("198.18.0.1"), ip("203.0.113.10"))
+                 .ipv4(ip("198.18.0.1"), ip("198.18.100.10"))
                  .tcp(1, 80)
                  .build();
   auto o6 = parse_ipv6(gue, 0);
@@ -327,7 +327,7 @@ TEST(PacketRoundTrip, GreIpv6InnerAndGueVariant1AndIpip) {
   EXPECT_EQ(g->header.protocol, kIpProtoIpip);
   auto in4 = parse_ipv4(gue, g->payload_offset);
   ASSERT_TRUE(in4);
-  EXPECT_EQ(in4->dst, ip("203.0.113.10"));
+  EXPECT_EQ(in4->dst, ip("198.18.100.10"));
 
   auto ipip = PacketBuilder()
                   .ipv6(ip("2001:db8:1::1"), ip("2001:db8:2::1"))

@@ -93,7 +93,7 @@ void add_maglev_command(CLI::App& app, Action& action) {
   CLI::App* cmd = app.add_subcommand(
       "maglev", "Offline analysis: balance of a Maglev table and disruption on failure/addition");
   MaglevExperimentSpec& spec = options->spec;
-  cmd->add_option("--backends,-n", spec.backends, "number of synthetic backends (10.0.0.1, ...)")
+  cmd->add_option("--backends,-n", spec.backends, "number of synthetic backends (2001:db8:b::1, ...)")
       ->check(CLI::Range(1u, 1u << 24));
   cmd->add_option("--table-size,-m", spec.table_size, "Maglev table size M (a prime)")
       ->capture_default_str();
