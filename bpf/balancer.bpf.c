@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The Rail balancer: XDP program on the node's ingress interface. docs/packet-path.md is the
+ * contract and core/forwarder/ the reference it must match byte for byte; this file is the
+ * classification order of §2, the helpers live in lib/lb_*.h. Design notes: docs/xdp.md.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "rail_abi.h"
+#include "lib/lb_maps.h"
+#include "lib/lb_parse.h"
+#include "lib/lb_ctx.h"
+#include "lib/lb_select.h"
+#include "lib/lb_encap.h"
+#include "lib/lb_icmp.h"
+#include "lib/lb_stats.h"
+
+static __always_inline void lb_drop(struct lb_ctx *c, __u32 reason)
+{
+	c->v.action = RAIL_VERDICT_DROP;
+	c->v.reason = reason;
+}
+
+static __always_inline void lb_pass(struct lb_ctx *c)
+{
+	c->v.action = RAIL_VERDICT_PASS;
+}
+
+static __always_inline void lb_take_service(struct lb_ctx *c, const struct rail_service *svc)
+{
+	c->service_id = svc->service_id;
+	c->hash_fields = svc->hash_fields;
+	c->encap = svc->encap;
+}
+
+/* §6-§7: encapsulate towards the chosen backend, or answer "too big". */
+static __noinline void lb_send(struct xdp_md *ctx, struct lb_ctx *c)
+{
+	const struct rail_node_config *node = &c->node;
+	struct lb_pkt *p = &c->p;
+	__u32 id = c->backend_id;
+	struct rail_backend *be;
+	__u32 overhead, ip_len;
+
+	be = bpf_map_lookup_elem(&rail_backends, &id);
+	if (!be || be->family == 0)
+		return lb_drop(c, RAIL_DROP_NO_BACKEND);
+	if ((be->mac[0] | be->mac[1] | be->mac[2] | be->mac[3] | be->mac[4] | be->mac[5]) == 0)
+		return lb_drop(c, RAIL_DROP_NO_NEXTHOP);
+	overhead = lb_overhead(c->encap, be->family);
+	ip_len = p->l3_end - p->l3_off;
+	if (overhead != 0 && overhead + ip_len > node->mtu) {
+		if (p->family == RAIL_AF_INET && !p->df)
+			return lb_drop(c, RAIL_DROP_TOO_BIG_NO_DF);
+		if (lb_too_big(ctx, p, node->mtu - overhead))
+			return lb_drop(c, RAIL_DROP_ADJUST_FAILED);
+		lb_count(RAIL_CNT_ICMP_TOO_BIG_SENT);
+		c->v.action = RAIL_VERDICT_TX;
+		c->v.service_id = c->service_id;
+		return;
+	}
+	if (lb_encap(ctx, c, be))
+		return lb_drop(c, RAIL_DROP_ADJUST_FAILED);
+	c->v.action = RAIL_VERDICT_TX;
+	c->v.service_id = c->service_id;
+	c->v.backend_id = id;
+}
+
+/* §4: a fragment without the L4 header follows its first fragment, else the 3-tuple. */
+static __always_inline void lb_later_fragment(struct xdp_md *ctx, struct lb_ctx *c)
+{
+	struct lb_pkt *p = &c->p;
+	struct rail_frag_key key;
+	struct rail_service *svc;
+	struct rail_frag *hit;
+	__u32 sid;
+
+	lb_frag_key(&key, p);
+	c->backend_id = RAIL_NO_BACKEND;
+	hit = bpf_map_lookup_elem(&rail_fragments, &key);
+	if (hit) {
+		sid = hit->service_id;
+		svc = bpf_map_lookup_elem(&rail_service_by_id, &sid);
+		if (svc && svc->service_id == sid && lb_usable(hit->backend_id, sid)) {
+			lb_take_service(c, svc);
+			c->backend_id = hit->backend_id;
+			lb_count(RAIL_CNT_FRAG_HIT);
+		}
+	}
+	if (c->backend_id == RAIL_NO_BACKEND) {
+		svc = lb_fragment_service(p);
+		if (!svc)
+			return lb_drop(c, RAIL_DROP_NO_SERVICE);
+		lb_take_service(c, svc);
+	}
+	c->hash = lb_hash(p->src, p->dst, 0, 0, p->proto, p->family,
+			  c->hash_fields & ~LB_PORT_FIELDS, c->node.hash_seed);
+	if (c->backend_id == RAIL_NO_BACKEND) {
+		c->backend_id = lb_maglev_pick(c->service_id, c->hash);
+		if (c->backend_id == RAIL_NO_BACKEND)
+			return lb_drop(c, RAIL_DROP_NO_BACKEND);
+		lb_count(RAIL_CNT_FRAG_FALLBACK);
+	}
+	lb_send(ctx, c);
+}
+
+/* §5: an ICMP error about a reply that left from this VIP goes to that flow's backend. */
+static __always_inline void lb_steer_icmp_error(struct xdp_md *ctx, struct lb_ctx *c)
+{
+	struct lb_pkt *p = &c->p;
+	struct rail_flow_key key;
+	struct rail_service *svc;
+	struct lb_quote q;
+
+	if (lb_parse_quote(ctx, p, &q) || !lb_addr_eq(q.src, p->dst) ||
+	    (q.proto != LB_PROTO_TCP && q.proto != LB_PROTO_UDP))
+		return lb_drop(c, RAIL_DROP_ICMP_UNMATCHED);
+	svc = lb_find_service(p, q.proto, q.sport);
+	if (!svc)
+		return lb_drop(c, RAIL_DROP_ICMP_UNMATCHED);
+	lb_take_service(c, svc);
+	/* The flow is the reverse of the quoted reply: client -> VIP. */
+	lb_flow_key(&key, q.dst, q.src, q.dport, q.sport, q.proto, p->family);
+	c->hash = lb_hash(q.dst, q.src, q.dport, q.sport, q.proto, p->family, c->hash_fields,
+			  c->node.hash_seed);
+	c->backend_id = lb_conn_lookup(&key, c->service_id, c->now, 0);
+	if (c->backend_id == RAIL_NO_BACKEND)
+		c->backend_id = lb_maglev_pick(c->service_id, c->hash);
+	if (c->backend_id == RAIL_NO_BACKEND)
+		return lb_drop(c, RAIL_DROP_NO_BACKEND);
+	lb_count(RAIL_CNT_ICMP_ERR_STEERED);
+	lb_send(ctx, c);
+}
+
+static __always_inline int lb_is_icmp_error(int v6, __u8 type)
+{
+	if (v6)
+		return type >= 1 && type <= 4; /* RFC 4443 §3 */
+	return type == 3 || type == 11 || type == 12; /* RFC 792 */
+}
+
+/* §2.6 for ICMP / ICMPv6 to a VIP. */
+static __always_inline void lb_icmp(struct xdp_md *ctx, struct lb_ctx *c)
+{
+	struct lb_pkt *p = &c->p;
+	int v6 = p->family == RAIL_AF_INET6;
+
+	if (lb_is_fragment(p))
+		return lb_pass(c); /* fragmented ICMP to a VIP: the host's business */
+	if (lb_parse_l4(ctx, p))
+		return lb_drop(c, RAIL_DROP_MALFORMED_L4);
+	if (p->icmp_type == (v6 ? 128 : 8)) {
+		if (!(c->node.flags & RAIL_NODE_ICMP_ECHO))
+			return lb_drop(c, RAIL_DROP_ICMP_ECHO);
+		if (v6 && p->ext_count)
+			return lb_pass(c);
+		if (lb_echo_reply(ctx, p))
+			return lb_drop(c, RAIL_DROP_ADJUST_FAILED);
+		lb_count(RAIL_CNT_ICMP_ECHO_SENT);
+		c->v.action = RAIL_VERDICT_TX;
+		return;
+	}
+	if (lb_is_icmp_error(v6, p->icmp_type))
+		return lb_steer_icmp_error(ctx, c);
+	lb_pass(c);
+}
+
+/* §2.5-§4: a packet to a VIP address. */
+static __always_inline void lb_balance(struct xdp_md *ctx, struct lb_ctx *c)
+{
+	struct lb_pkt *p = &c->p;
+	struct rail_flow_key key;
+	struct rail_service *svc;
+	int syn;
+
+	if (lb_walk_ext(ctx, p))
+		return lb_drop(c, RAIL_DROP_MALFORMED_L3);
+	if (p->proto == (p->family == RAIL_AF_INET6 ? LB_PROTO_ICMPV6 : LB_PROTO_ICMP))
+		return lb_icmp(ctx, c);
+	if (p->proto != LB_PROTO_TCP && p->proto != LB_PROTO_UDP)
+		return lb_drop(c, RAIL_DROP_NO_SERVICE);
+	if (p->frag_off)
+		return lb_later_fragment(ctx, c);
+	if (lb_parse_l4(ctx, p))
+		return lb_drop(c, RAIL_DROP_MALFORMED_L4);
+	svc = lb_find_service(p, p->proto, p->dport);
+	if (!svc)
+		return lb_drop(c, RAIL_DROP_NO_SERVICE);
+	lb_take_service(c, svc);
+	lb_flow_key(&key, p->src, p->dst, p->sport, p->dport, p->proto, p->family);
+	c->hash = lb_hash(p->src, p->dst, p->sport, p->dport, p->proto, p->family, c->hash_fields,
+			  c->node.hash_seed);
+	/* A SYN (without ACK) starts a flow: always Maglev, so a reused 5-tuple follows the
+	 * current table rather than a stale entry (§3). */
+	syn = p->proto == LB_PROTO_TCP && (p->tcp_flags & LB_TCP_SYN) && !(p->tcp_flags & LB_TCP_ACK);
+	c->backend_id = RAIL_NO_BACKEND;
+	if (!syn) {
+		c->backend_id = lb_conn_lookup(&key, c->service_id, c->now, 1);
+		if (c->backend_id != RAIL_NO_BACKEND)
+			lb_count(RAIL_CNT_CONN_HITS);
+	}
+	if (c->backend_id == RAIL_NO_BACKEND) {
+		c->backend_id = lb_maglev_pick(c->service_id, c->hash);
+		if (c->backend_id == RAIL_NO_BACKEND)
+			return lb_drop(c, RAIL_DROP_NO_BACKEND);
+		lb_conn_write(&key, c->backend_id, c->service_id, c->now);
+		c->v.new_flow = 1;
+	}
+	if (lb_is_fragment(p)) { /* a first fragment: the later ones follow it (§4) */
+		struct rail_frag_key fkey;
+		struct rail_frag frag = {.service_id = c->service_id, .backend_id = c->backend_id};
+
+		lb_frag_key(&fkey, p);
+		bpf_map_update_elem(&rail_fragments, &fkey, &frag, BPF_ANY);
+		lb_count(RAIL_CNT_FRAG_FIRST);
+	}
+	lb_send(ctx, c);
+}
+
+/* §2 steps 1-4: L2, L3, GRE ingress, VIP check. */
+static __always_inline void lb_classify(struct xdp_md *ctx, struct lb_ctx *c)
+{
+	struct lb_pkt *p = &c->p;
+	__u32 inner_off = 0;
+	__u16 ethertype = 0;
+	int err;
+
+	err = lb_parse_l2(ctx, p, &ethertype);
+	if (err)
+		return lb_drop(c, err);
+	if (ethertype != LB_ETH_P_IP && ethertype != LB_ETH_P_IPV6)
+		return lb_pass(c);
+	err = lb_parse_l3(ctx, p, p->l2_len, p->frame_len, ethertype);
+	if (err)
+		return lb_drop(c, err);
+	p->bytes_end = p->l3_end;
+
+	if (lb_addr_in(&rail_ingress_addrs, p->dst, p->family)) {
+		if (lb_walk_ext(ctx, p))
+			return lb_drop(c, RAIL_DROP_MALFORMED_L3);
+		if (p->proto == LB_PROTO_GRE) {
+			if (lb_is_fragment(p))
+				return lb_drop(c, RAIL_DROP_UNSUPPORTED_ENCAP);
+			err = lb_parse_gre(ctx, p, &inner_off, &ethertype);
+			if (err)
+				return lb_drop(c, err);
+			err = lb_parse_l3(ctx, p, inner_off, p->bytes_end, ethertype);
+			if (err)
+				return lb_drop(c, err);
+			if (!lb_addr_in(&rail_vip_addrs, p->dst, p->family))
+				return lb_pass(c);
+			lb_count(RAIL_CNT_GRE_INGRESS);
+			return lb_balance(ctx, c);
+		}
+	}
+	if (!lb_addr_in(&rail_vip_addrs, p->dst, p->family))
+		return lb_pass(c);
+	lb_balance(ctx, c);
+}
+
+SEC("xdp")
+int rail_balancer(struct xdp_md *ctx)
+{
+	struct rail_node_config *node;
+	struct lb_ctx *c;
+	__u32 zero = 0;
+
+	c = bpf_map_lookup_elem(&lb_scratch, &zero);
+	node = bpf_map_lookup_elem(&rail_node, &zero);
+	if (!c || !node)
+		return XDP_PASS; /* cannot happen: arrays always have entry 0 */
+	__builtin_memset(&c->p, 0, sizeof(c->p));
+	c->v.action = RAIL_VERDICT_PASS;
+	c->v.reason = RAIL_DROP_NONE;
+	c->v.service_id = RAIL_NO_BACKEND;
+	c->v.backend_id = RAIL_NO_BACKEND;
+	c->v.new_flow = 0;
+	c->node = *node;
+	c->p.frame_len = ctx->data_end - ctx->data;
+	c->now = bpf_ktime_get_ns();
+	lb_classify(ctx, c);
+	lb_count_verdict(&c->v, c->p.frame_len);
+	if (c->v.action == RAIL_VERDICT_TX)
+		return XDP_TX;
+	return c->v.action == RAIL_VERDICT_PASS ? XDP_PASS : XDP_DROP;
+}
+
+char LICENSE[] SEC("license") = "GPL";

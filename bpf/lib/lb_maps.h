@@ -1,0 +1,146 @@
+/* The balancer's maps and rodata settings (bpf/balancer.bpf.c <-> dataplane/xdp_data_plane). */
+#ifndef RAIL_BPF_LIB_LB_MAPS_H
+#define RAIL_BPF_LIB_LB_MAPS_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "rail_abi.h"
+
+/*
+ * Settings fixed for the life of the loaded program (written between open and load). Node
+ * settings that change with the config live in rail_node instead.
+ */
+const volatile __u64 lb_conn_tcp_timeout_ns = 300ull * 1000000000ull;
+const volatile __u64 lb_conn_other_timeout_ns = 30ull * 1000000000ull;
+
+/* Destination addresses that are VIPs: one lookup decides "ours or PASS" (packet-path §2.4). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RAIL_MAX_VIP_ADDRS);
+	__type(key, struct rail_addr_key);
+	__type(value, __u32);
+} rail_vip_addrs SEC(".maps");
+
+/* The node's GRE ingress (tunnel endpoint) addresses (packet-path §2.3). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct rail_addr_key);
+	__type(value, __u32);
+} rail_ingress_addrs SEC(".maps");
+
+/*
+ * (VIP, proto, port | 0) -> service. Twice the services: a port-0 entry flagged
+ * RAIL_SVC_FRAG_FALLBACK_ONLY may stand beside each (VIP, proto) for fragments (§4).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * RAIL_MAX_SERVICES);
+	__type(key, struct rail_service_key);
+	__type(value, struct rail_service);
+} rail_services SEC(".maps");
+
+/*
+ * service_id -> service, for a fragment-table hit that names its service by id. A free slot
+ * holds service_id == RAIL_NO_BACKEND (no service can have that id).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RAIL_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct rail_service);
+} rail_service_by_id SEC(".maps");
+
+/*
+ * Inner Maglev table template: entry 0 = M, entries 1..M = backend ids. BPF_F_INNER_MAP lets
+ * every service have its own M (kernel >= 5.10); user space fills a new inner map and then
+ * swaps the outer slot, so a lookup sees one whole table (abi/rail_abi.h).
+ */
+struct lb_maglev_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, RAIL_MAX_SERVICES);
+	__type(key, __u32);
+	__array(values, struct lb_maglev_inner);
+} rail_maglev_tables SEC(".maps");
+
+/* backend_id -> where to send; a free slot is family 0, state DOWN. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RAIL_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct rail_backend);
+} rail_backends SEC(".maps");
+
+/*
+ * backend_id -> service_id owning it: a connection or fragment entry is honoured only if its
+ * backend still belongs to the service the packet is for (packet-path §3).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RAIL_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, __u32);
+} rail_backend_owner SEC(".maps");
+
+/*
+ * The connection table. LRU so a full table evicts the coldest flow instead of refusing new
+ * ones; BPF_F_NO_COMMON_LRU gives each CPU its own LRU lists (no global lock on the hot path;
+ * RSS keeps a flow on one CPU anyway). User space may resize it before load.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 18);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct rail_flow_key);
+	__type(value, struct rail_conn);
+} rail_conntrack SEC(".maps");
+
+/* First fragments seen: (src, dst, proto, IP ID) -> (service, backend) (packet-path §4). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 14);
+	__type(key, struct rail_frag_key);
+	__type(value, struct rail_frag);
+} rail_fragments SEC(".maps");
+
+/* Node settings that change with the config (one entry). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rail_node_config);
+} rail_node SEC(".maps");
+
+/* enum rail_counter -> count, per CPU (summed by user space). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RAIL_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} rail_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RAIL_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct rail_traffic);
+} rail_service_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RAIL_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct rail_traffic);
+} rail_backend_stats SEC(".maps");
+
+#endif /* RAIL_BPF_LIB_LB_MAPS_H */

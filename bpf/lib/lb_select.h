@@ -1,0 +1,173 @@
+/* Choosing where a packet goes: services, Maglev, connection and fragment tables (§2.6-§4). */
+#ifndef RAIL_BPF_LIB_LB_SELECT_H
+#define RAIL_BPF_LIB_LB_SELECT_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "rail_abi.h"
+#include "lib/lb_maps.h"
+#include "lib/lb_parse.h"
+
+#define LB_PORT_FIELDS (RAIL_HASH_SRC_PORT | RAIL_HASH_DST_PORT)
+
+static __always_inline void lb_copy_addr(__u32 *to, const __u32 *from)
+{
+	to[0] = from[0];
+	to[1] = from[1];
+	to[2] = from[2];
+	to[3] = from[3];
+}
+
+static __always_inline int lb_addr_eq(const __u32 *a, const __u32 *b)
+{
+	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3])) == 0;
+}
+
+static __always_inline int lb_addr_in(void *map, const __u32 *addr, __u8 family)
+{
+	struct rail_addr_key key = {};
+
+	lb_copy_addr(key.addr, addr);
+	key.family = family;
+	return bpf_map_lookup_elem(map, &key) != NULL;
+}
+
+static __always_inline struct rail_service *lb_service_at(const struct lb_pkt *p, __u8 proto,
+							  __be16 port)
+{
+	struct rail_service_key key = {};
+
+	lb_copy_addr(key.addr, p->dst);
+	key.port = port;
+	key.proto = proto;
+	key.family = p->family;
+	return bpf_map_lookup_elem(&rail_services, &key);
+}
+
+/* The service for (VIP, proto, port): the exact port, then the any-port service (§2.6). */
+static __always_inline struct rail_service *lb_find_service(const struct lb_pkt *p, __u8 proto,
+							    __be16 port)
+{
+	struct rail_service *svc = lb_service_at(p, proto, port);
+
+	if (svc && !(svc->flags & RAIL_SVC_FRAG_FALLBACK_ONLY))
+		return svc;
+	if (port == 0)
+		return NULL;
+	svc = lb_service_at(p, proto, 0);
+	if (svc && !(svc->flags & RAIL_SVC_FRAG_FALLBACK_ONLY))
+		return svc;
+	return NULL;
+}
+
+/*
+ * The service that takes a later fragment without state (§4): the any-port service, else the
+ * lowest-port one, which user space installs at port 0 flagged RAIL_SVC_FRAG_FALLBACK_ONLY.
+ */
+static __always_inline struct rail_service *lb_fragment_service(const struct lb_pkt *p)
+{
+	return lb_service_at(p, p->proto, 0);
+}
+
+/* Backend id at table[hash % M] of the service, or RAIL_NO_BACKEND. */
+static __always_inline __u32 lb_maglev_pick(__u32 service_id, __u32 hash)
+{
+	__u32 zero = 0, pos;
+	__u32 *m, *id;
+	void *table;
+
+	table = bpf_map_lookup_elem(&rail_maglev_tables, &service_id);
+	if (!table)
+		return RAIL_NO_BACKEND;
+	m = bpf_map_lookup_elem(table, &zero);
+	if (!m || *m == 0)
+		return RAIL_NO_BACKEND;
+	pos = hash % *m + 1;
+	id = bpf_map_lookup_elem(table, &pos);
+	return id ? *id : RAIL_NO_BACKEND;
+}
+
+/*
+ * May an existing flow keep `backend_id`? Only if the backend still belongs to the service and
+ * is up or drained (drained backends keep their flows, §3).
+ */
+static __always_inline int lb_usable(__u32 backend_id, __u32 service_id)
+{
+	struct rail_backend *be = bpf_map_lookup_elem(&rail_backends, &backend_id);
+	__u32 *owner = bpf_map_lookup_elem(&rail_backend_owner, &backend_id);
+
+	if (!be || !owner || be->family == 0 || *owner != service_id)
+		return 0;
+	return be->state == RAIL_BACKEND_UP || be->state == RAIL_BACKEND_DRAINED;
+}
+
+static __always_inline __u32 lb_hash(const __u32 *src, const __u32 *dst, __be16 sport,
+				     __be16 dport, __u8 proto, __u8 family, __u32 fields,
+				     __u32 seed)
+{
+	if (family == RAIL_AF_INET)
+		return rail_flow_hash_v4(src[0], dst[0], sport, dport, proto, fields, seed);
+	return rail_flow_hash_v6(src, dst, sport, dport, proto, fields, seed);
+}
+
+static __always_inline void lb_flow_key(struct rail_flow_key *key, const __u32 *src,
+					const __u32 *dst, __be16 sport, __be16 dport, __u8 proto,
+					__u8 family)
+{
+	lb_copy_addr(key->src, src);
+	lb_copy_addr(key->dst, dst);
+	key->sport = sport;
+	key->dport = dport;
+	key->proto = proto;
+	key->family = family;
+	key->pad = 0;
+}
+
+static __always_inline __u64 lb_conn_timeout(__u8 proto)
+{
+	return proto == LB_PROTO_TCP ? lb_conn_tcp_timeout_ns : lb_conn_other_timeout_ns;
+}
+
+/*
+ * The connection-table backend of a flow if it is still usable, else RAIL_NO_BACKEND.
+ * `refresh` marks the flow as seen (a packet of the flow); an ICMP error only peeks.
+ */
+static __always_inline __u32 lb_conn_lookup(const struct rail_flow_key *key, __u32 service_id,
+					    __u64 now, int refresh)
+{
+	struct rail_conn *conn = bpf_map_lookup_elem(&rail_conntrack, key);
+
+	if (!conn || now - conn->last_seen_ns > lb_conn_timeout(key->proto))
+		return RAIL_NO_BACKEND;
+	if (refresh)
+		conn->last_seen_ns = now;
+	if (!lb_usable(conn->backend_id, service_id))
+		return RAIL_NO_BACKEND;
+	return conn->backend_id;
+}
+
+static __always_inline void lb_conn_write(const struct rail_flow_key *key, __u32 backend_id,
+					  __u32 service_id, __u64 now)
+{
+	struct rail_conn conn = {
+	    .backend_id = backend_id,
+	    .service_id = service_id,
+	    .last_seen_ns = now,
+	};
+
+	bpf_map_update_elem(&rail_conntrack, key, &conn, BPF_ANY);
+}
+
+static __always_inline void lb_frag_key(struct rail_frag_key *key, const struct lb_pkt *p)
+{
+	lb_copy_addr(key->src, p->src);
+	lb_copy_addr(key->dst, p->dst);
+	key->id = p->frag_id;
+	key->proto = p->proto;
+	key->family = p->family;
+	key->pad = 0;
+}
+
+#endif /* RAIL_BPF_LIB_LB_SELECT_H */

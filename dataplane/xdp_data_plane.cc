@@ -1,0 +1,360 @@
+// XdpDataPlane: skeleton life cycle, LbConfig -> balancer maps, counters.
+#include "dataplane/xdp_data_plane.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "balancer.skel.h"
+#include "dataplane/libbpf_error.h"
+#include "dataplane/skeleton.h"
+
+namespace rail::dataplane {
+
+RAIL_BPF_SKELETON_TRAITS(balancer_bpf);
+
+struct XdpDataPlane::Owner {
+  BpfSkeleton<balancer_bpf_traits> skel;
+};
+
+namespace {
+
+uint8_t family_of(const IpAddress& a) {
+  return a.is_v4() ? RAIL_AF_INET : RAIL_AF_INET6;
+}
+
+rail_addr_key addr_key(const IpAddress& a) {
+  rail_addr_key key{};
+  std::memcpy(key.addr, a.data(), a.size());
+  key.family = family_of(a);
+  return key;
+}
+
+template <typename T>
+std::string raw(const T& value) {
+  return std::string(reinterpret_cast<const char*>(&value), sizeof(value));
+}
+
+Status update(int fd, const void* key, const void* value, const std::string& what) {
+  if (bpf_map_update_elem(fd, key, value, BPF_ANY) != 0) {
+    if (errno == E2BIG) return make_error(ErrorCode::kOutOfRange, what + ": map is full");
+    return errno_error(what);
+  }
+  return ok();
+}
+
+Status remove(int fd, const void* key, const std::string& what) {
+  if (bpf_map_delete_elem(fd, key) != 0 && errno != ENOENT) return errno_error(what);
+  return ok();
+}
+
+// Zeroes the per-CPU traffic counters of a slot or backend id that gets a new owner.
+Status zero_traffic(int fd, uint32_t id) {
+  const int ncpus = libbpf_num_possible_cpus();
+  if (ncpus <= 0) return libbpf_error("count possible CPUs", ncpus);
+  std::vector<rail_traffic> zeros(size_t(ncpus), rail_traffic{});
+  return update(fd, &id, zeros.data(), "reset traffic counters");
+}
+
+Result<TrafficCounters> read_traffic(int fd, uint32_t id) {
+  const int ncpus = libbpf_num_possible_cpus();
+  if (ncpus <= 0) return libbpf_error("count possible CPUs", ncpus);
+  std::vector<rail_traffic> per_cpu(static_cast<size_t>(ncpus));
+  if (bpf_map_lookup_elem(fd, &id, per_cpu.data()) != 0) return errno_error("read traffic");
+  TrafficCounters sum;
+  for (const rail_traffic& t : per_cpu) {
+    sum.packets += t.packets;
+    sum.bytes += t.bytes;
+    sum.new_flows += t.new_flows;
+  }
+  return sum;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<XdpDataPlane>> XdpDataPlane::load(const XdpOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  auto skel = BpfSkeleton<balancer_bpf_traits>::open();
+  if (!skel) return skel.error();
+  balancer_bpf* s = skel->get();
+  s->rodata->lb_conn_tcp_timeout_ns = options.conn_tcp_timeout_ns;
+  s->rodata->lb_conn_other_timeout_ns = options.conn_other_timeout_ns;
+  if (int err = bpf_map__set_max_entries(s->maps.rail_conntrack, options.conn_capacity))
+    return libbpf_error("size the connection table", err);
+  if (int err = bpf_map__set_max_entries(s->maps.rail_fragments, options.frag_capacity))
+    return libbpf_error("size the fragment table", err);
+  if (!options.pin_dir.empty()) {
+    // libbpf pins each map at load, or reuses a compatible map already pinned there.
+    bpf_map* map;
+    bpf_object__for_each_map(map, s->obj) {
+      if (bpf_map__is_internal(map)) continue;
+      const std::string path = options.pin_dir + "/" + bpf_map__name(map);
+      if (int err = bpf_map__set_pin_path(map, path.c_str()))
+        return libbpf_error("pin path " + path, err);
+    }
+  }
+  RAIL_TRY(skel->load());
+  std::unique_ptr<XdpDataPlane> plane(
+      new XdpDataPlane(std::make_unique<Owner>(Owner{std::move(*skel)})));
+  plane->load_time_ = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  bpf_prog_info info{};
+  uint32_t len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(plane->prog_fd(), &info, &len) == 0)
+    plane->verified_insns_ = info.verified_insns;
+  return plane;
+}
+
+XdpDataPlane::XdpDataPlane(std::unique_ptr<Owner> owner) : owner_(std::move(owner)) {}
+
+XdpDataPlane::~XdpDataPlane() {
+  attachments_.clear();
+}
+
+int XdpDataPlane::prog_fd() const {
+  return bpf_program__fd(owner_->skel->progs.rail_balancer);
+}
+
+int XdpDataPlane::map_fd(const char* name) const {
+  return bpf_object__find_map_fd_by_name(owner_->skel->obj, name);
+}
+
+Status XdpDataPlane::attach(const std::string& ifname, XdpMode mode) {
+  auto a = XdpAttachment::attach(ifname, prog_fd(), mode);
+  if (!a) return a.error();
+  attachments_.push_back(std::move(*a));
+  return ok();
+}
+
+// Stable service slots: a service keeps its slot (its service_id in the maps, its Maglev outer
+// slot, its counters) for as long as it exists, so reordering services never points a service
+// key at another service's table. Freed slots are reused FIFO.
+Result<std::vector<uint32_t>> XdpDataPlane::assign_slots(const LbConfig& config) {
+  std::map<ServiceKey, uint32_t> next;
+  std::vector<uint32_t> freed = free_slots_;
+  for (const Service& s : config.services) {
+    ServiceKey key{s.vip, uint8_t(s.protocol), s.port};
+    if (auto it = slots_.find(key); it != slots_.end()) next.emplace(key, it->second);
+  }
+  for (const auto& [key, slot] : slots_)
+    if (!next.count(key)) freed.push_back(slot);
+  uint32_t next_unused = uint32_t(slots_.size() + free_slots_.size());
+  size_t reuse = 0;
+  std::vector<uint32_t> out;
+  for (const Service& s : config.services) {
+    ServiceKey key{s.vip, uint8_t(s.protocol), s.port};
+    auto it = next.find(key);
+    if (it == next.end()) {
+      uint32_t slot;
+      if (next_unused < RAIL_MAX_SERVICES) {
+        slot = next_unused++;
+      } else if (reuse < freed.size()) {
+        slot = freed[reuse++];
+      } else {
+        return make_error(ErrorCode::kOutOfRange,
+                          "more than " + std::to_string(RAIL_MAX_SERVICES) + " services");
+      }
+      it = next.emplace(key, slot).first;
+    }
+    out.push_back(it->second);
+  }
+  freed.erase(freed.begin(), freed.begin() + long(reuse));
+  slots_ = std::move(next);
+  free_slots_ = std::move(freed);
+  return out;
+}
+
+// A new inner map with [M, ids...], swapped into the outer slot in one update: a packet sees
+// the old table or the new one, never a half-written one (abi/rail_abi.h).
+Status XdpDataPlane::write_table(uint32_t slot, const ServiceState& service) {
+  std::vector<uint32_t> values;
+  values.reserve(service.table.size() + 1);
+  values.push_back(service.table.size());
+  for (uint32_t index : service.table.entries())
+    values.push_back(index == kNoBackend ? RAIL_NO_BACKEND : service.backend_ids[index]);
+  if (auto it = tables_.find(slot); it != tables_.end() && it->second == values) return ok();
+
+  LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
+  const std::string what = "Maglev table of service " + service.config.vip.to_string() + ":" +
+                           std::to_string(service.config.port);
+  int inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "rail_maglev", sizeof(uint32_t),
+                             sizeof(uint32_t), uint32_t(values.size()), &opts);
+  if (inner < 0) return libbpf_error("create " + what, inner);
+  std::vector<uint32_t> keys(values.size());
+  for (uint32_t i = 0; i < keys.size(); ++i) keys[i] = i;
+  uint32_t count = uint32_t(values.size());
+  Status st = ok();
+  if (bpf_map_update_batch(inner, keys.data(), values.data(), &count, nullptr) != 0) {
+    for (uint32_t i = 0; i < keys.size() && st; ++i) st = update(inner, &keys[i], &values[i], what);
+  }
+  if (st) st = update(map_fd("rail_maglev_tables"), &slot, &inner, "swap in " + what);
+  close(inner);  // the outer map holds its own reference
+  if (st) tables_[slot] = std::move(values);
+  return st;
+}
+
+Status XdpDataPlane::apply(const LbConfig& config) {
+  BackendIds ids = ids_;  // commit ids only if the state builds
+  auto built = ForwarderState::build(config, ids);
+  if (!built) return built.error();
+  auto slots = assign_slots(config);
+  if (!slots) return slots.error();
+  ids_ = std::move(ids);
+  const ForwarderState& st = *built;
+  const NodeSettings& n = st.node();
+
+  rail_node_config node{};
+  std::memcpy(node.mac, n.mac.data(), 6);
+  node.gue_port = RAIL_HTONS(n.gue_port);
+  if (n.outer_source_v4) std::memcpy(&node.outer_src_v4, n.outer_source_v4->data(), 4);
+  if (n.outer_source_v6) std::memcpy(node.outer_src_v6, n.outer_source_v6->data(), 16);
+  node.mtu = n.mtu;
+  node.hash_seed = n.hash_seed;
+  node.flags = n.icmp_echo ? RAIL_NODE_ICMP_ECHO : 0;
+  const uint32_t zero = 0;
+  RAIL_TRY(update(map_fd("rail_node"), &zero, &node, "node settings"));
+
+  // 1. Backends first: new ids are not referenced by any table yet.
+  const int backends_fd = map_fd("rail_backends"), owner_fd = map_fd("rail_backend_owner");
+  const int bstats_fd = map_fd("rail_backend_stats"), sstats_fd = map_fd("rail_service_stats");
+  std::set<uint32_t> live_ids;
+  std::vector<std::vector<uint32_t>> applied_backends;
+  for (size_t i = 0; i < st.services().size(); ++i) {
+    const ServiceState& svc = st.services()[i];
+    for (size_t b = 0; b < svc.backend_ids.size(); ++b) {
+      const Backend& cfg = svc.config.backends[b];
+      const uint32_t id = svc.backend_ids[b];
+      rail_backend be{};
+      std::memcpy(be.addr, cfg.address.data(), cfg.address.size());
+      be.family = family_of(cfg.address);
+      be.state = uint8_t(cfg.state);
+      std::memcpy(be.mac, cfg.next_hop_mac.data(), 6);
+      if (!backend_ids_.count(id)) RAIL_TRY(zero_traffic(bstats_fd, id));
+      RAIL_TRY(update(backends_fd, &id, &be, "backend " + cfg.identity()));
+      RAIL_TRY(update(owner_fd, &id, &(*slots)[i], "backend owner " + cfg.identity()));
+      live_ids.insert(id);
+    }
+    applied_backends.push_back(svc.backend_ids);
+  }
+
+  // 2. Tables and per-slot service records, then the keys that lead to them.
+  const int by_id_fd = map_fd("rail_service_by_id");
+  std::set<uint32_t> live_slots(slots->begin(), slots->end());
+  std::map<std::pair<IpAddress, uint8_t>, size_t> lowest;  // (vip, proto) -> service index
+  std::set<std::string> service_keys, vip_keys, ingress_keys;
+  for (size_t i = 0; i < st.services().size(); ++i) {
+    const ServiceState& svc = st.services()[i];
+    const uint32_t slot = (*slots)[i];
+    if (std::find(applied_slots_.begin(), applied_slots_.end(), slot) == applied_slots_.end())
+      RAIL_TRY(zero_traffic(sstats_fd, slot));
+    RAIL_TRY(write_table(slot, svc));
+    rail_service value{};
+    value.service_id = slot;
+    value.hash_fields = svc.config.hash_fields;
+    value.encap = uint8_t(svc.config.encap);
+    RAIL_TRY(update(by_id_fd, &slot, &value, "service record"));
+    rail_service_key key{};
+    std::memcpy(key.addr, svc.config.vip.data(), svc.config.vip.size());
+    key.port = RAIL_HTONS(svc.config.port);
+    key.proto = uint8_t(svc.config.protocol);
+    key.family = family_of(svc.config.vip);
+    RAIL_TRY(update(map_fd("rail_services"), &key, &value, "service " + svc.config.vip.to_string()));
+    service_keys.insert(raw(key));
+    auto [it, fresh] = lowest.emplace(std::pair{svc.config.vip, key.proto}, i);
+    if (!fresh && svc.config.port < st.services()[it->second].config.port) it->second = i;
+  }
+  // Fragments without state go to the any-port service, else the lowest port (§4): give every
+  // (VIP, proto) without a real port-0 service a port-0 entry that only fragments may use.
+  for (const auto& [vip_proto, i] : lowest) {
+    const ServiceState& svc = st.services()[i];
+    if (svc.config.port == 0) continue;
+    rail_service_key key{};
+    std::memcpy(key.addr, vip_proto.first.data(), vip_proto.first.size());
+    key.proto = vip_proto.second;
+    key.family = family_of(vip_proto.first);
+    rail_service value{};
+    value.service_id = (*slots)[i];
+    value.flags = RAIL_SVC_FRAG_FALLBACK_ONLY;
+    value.hash_fields = svc.config.hash_fields;
+    value.encap = uint8_t(svc.config.encap);
+    RAIL_TRY(update(map_fd("rail_services"), &key, &value, "fragment fallback service"));
+    service_keys.insert(raw(key));
+  }
+  const uint32_t one = 1;
+  for (const ServiceState& svc : st.services()) {
+    rail_addr_key key = addr_key(svc.config.vip);
+    if (vip_keys.insert(raw(key)).second)
+      RAIL_TRY(update(map_fd("rail_vip_addrs"), &key, &one, "VIP " + svc.config.vip.to_string()));
+  }
+  for (const IpAddress& a : n.ingress_addresses) {
+    rail_addr_key key = addr_key(a);
+    if (ingress_keys.insert(raw(key)).second)
+      RAIL_TRY(update(map_fd("rail_ingress_addrs"), &key, &one, "ingress " + a.to_string()));
+  }
+
+  // 3. Remove what vanished: keys first, then the slots and backends they led to.
+  auto remove_stale = [&](const std::set<std::string>& old, const std::set<std::string>& now,
+                          const char* map, const char* what) -> Status {
+    for (const std::string& k : old)
+      if (!now.count(k)) RAIL_TRY(remove(map_fd(map), k.data(), what));
+    return ok();
+  };
+  RAIL_TRY(remove_stale(service_keys_, service_keys, "rail_services", "remove service"));
+  RAIL_TRY(remove_stale(vip_keys_, vip_keys, "rail_vip_addrs", "remove VIP"));
+  RAIL_TRY(remove_stale(ingress_keys_, ingress_keys, "rail_ingress_addrs", "remove ingress"));
+  for (uint32_t slot : applied_slots_) {
+    if (live_slots.count(slot)) continue;
+    rail_service gone{};
+    gone.service_id = RAIL_NO_BACKEND;
+    RAIL_TRY(update(by_id_fd, &slot, &gone, "free service slot"));
+    RAIL_TRY(remove(map_fd("rail_maglev_tables"), &slot, "free Maglev slot"));
+    tables_.erase(slot);
+  }
+  for (uint32_t id : backend_ids_) {
+    if (live_ids.count(id)) continue;
+    rail_backend gone{};
+    gone.state = RAIL_BACKEND_DOWN;
+    const uint32_t no_owner = RAIL_NO_BACKEND;
+    RAIL_TRY(update(backends_fd, &id, &gone, "free backend slot"));
+    RAIL_TRY(update(owner_fd, &id, &no_owner, "free backend owner"));
+  }
+  service_keys_ = std::move(service_keys);
+  vip_keys_ = std::move(vip_keys);
+  ingress_keys_ = std::move(ingress_keys);
+  backend_ids_ = std::move(live_ids);
+  applied_slots_ = std::move(*slots);
+  applied_backends_ = std::move(applied_backends);
+  return ok();
+}
+
+Result<DataPlaneStats> XdpDataPlane::stats() const {
+  DataPlaneStats out;
+  const int ncpus = libbpf_num_possible_cpus();
+  if (ncpus <= 0) return libbpf_error("count possible CPUs", ncpus);
+  std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpus));
+  const int fd = map_fd("rail_counters");
+  for (uint32_t i = 0; i < RAIL_CNT_MAX; ++i) {
+    if (bpf_map_lookup_elem(fd, &i, per_cpu.data()) != 0) return errno_error("read counters");
+    for (uint64_t v : per_cpu) out.counters[i] += v;
+  }
+  for (uint32_t slot : applied_slots_) {
+    auto t = read_traffic(map_fd("rail_service_stats"), slot);
+    if (!t) return t.error();
+    out.services.push_back(*t);
+  }
+  for (const auto& ids : applied_backends_) {
+    out.backends.emplace_back();
+    for (uint32_t id : ids) {
+      auto t = read_traffic(map_fd("rail_backend_stats"), id);
+      if (!t) return t.error();
+      out.backends.back().push_back(*t);
+    }
+  }
+  return out;
+}
+
+}  // namespace rail::dataplane
