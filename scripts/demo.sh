@@ -3,7 +3,7 @@
 #  1. the Maglev table Rail computes for a small sample cluster (the same on every node),
 #  2. how evenly a 1000-backend table spreads, and
 #  3. how many table entries and flows move when backends fail or come back,
-#  4. the reference forwarder handling sample packets (encapsulation to the chosen backend).
+#  4. real packets through the reference forwarder: established flows when backends fail/join.
 # Later issues grow this into a live network-namespace testbed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,12 +19,13 @@ step "A small cluster: 4 backends, table size 13 (tiny so it fits on screen)" \
   "$RAILCTL" maglev --backends 4 --table-size 13 --show-table
 step "Balance: 1000 backends over the default table of 65537 entries" \
   "$RAILCTL" maglev --backends 1000 --table-size 65537
-step "Resilience: 2 of 10 backends fail; a sample of 100000 flows" \
+step "Resilience of the table alone: 2 of 10 backends fail; a sample of 100000 flows" \
   "$RAILCTL" maglev --backends 10 --table-size 65537 --fail 2 --flows 100000
+step "1000 established TCP flows through the forwarder while 2 of 10 backends fail" \
+  "$RAILCTL" simulate --backends 10 --flows 1000 --fail 2
+step "... and while 2 backends join" \
+  "$RAILCTL" simulate --backends 10 --flows 1000 --add 2
 step "Weights 1:2:3:4" \
   "$RAILCTL" maglev --backends 4 --table-size 65537 --weights 1,2,3,4
-if "$RAILCTL" forward --help >/dev/null 2>&1; then
-  step "The reference forwarder on sample packets" "$RAILCTL" forward --sample
-fi
 echo
 echo "demo: done"

@@ -70,9 +70,37 @@ void print_text(const MaglevExperimentReport& r) {
 struct MaglevOptions {
   MaglevExperimentSpec spec;
   bool json = false;
+  bool show_table = false;
 };
 
+// The table itself, position by position: only sensible for small M.
+int print_table(const MaglevExperimentSpec& spec) {
+  std::vector<MaglevBackend> backends;
+  for (uint32_t i = 0; i < spec.backends; ++i) {
+    const uint32_t weight = spec.weights.empty() ? 1 : spec.weights[i % spec.weights.size()];
+    backends.push_back({synthetic_backend_identity(i), weight, BackendState::kUp});
+  }
+  auto table = MaglevTable::build(backends, spec.table_size);
+  if (!table) {
+    std::fprintf(stderr, "error: %s\n", table.error().message.c_str());
+    return kExitUsage;
+  }
+  std::printf("position -> backend (identity); every node computes this same table\n");
+  for (uint32_t pos = 0; pos < table->size(); ++pos) {
+    const uint32_t b = table->entries()[pos];
+    std::printf("  %5u -> %s\n", pos, b == kNoBackend ? "(none)" : backends[b].identity.c_str());
+  }
+  return kExitOk;
+}
+
 int run(const MaglevOptions& options) {
+  if (options.show_table) {
+    if (options.spec.table_size > 1021) {
+      std::fprintf(stderr, "error: --show-table prints every position: use a table size <= 1021\n");
+      return kExitUsage;
+    }
+    if (int rc = print_table(options.spec); rc != kExitOk) return rc;
+  }
   Result<MaglevExperimentReport> report = run_maglev_experiment(options.spec);
   if (!report) {
     std::fprintf(stderr, "error: %s\n", report.error().message.c_str());
@@ -93,7 +121,8 @@ void add_maglev_command(CLI::App& app, Action& action) {
   CLI::App* cmd = app.add_subcommand(
       "maglev", "Offline analysis: balance of a Maglev table and disruption on failure/addition");
   MaglevExperimentSpec& spec = options->spec;
-  cmd->add_option("--backends,-n", spec.backends, "number of synthetic backends (2001:db8:b::1, ...)")
+  cmd->add_option("--backends,-n", spec.backends,
+                  "number of synthetic backends (2001:db8:b::1, ...)")
       ->check(CLI::Range(1u, 1u << 24));
   cmd->add_option("--table-size,-m", spec.table_size, "Maglev table size M (a prime)")
       ->capture_default_str();
@@ -107,6 +136,7 @@ void add_maglev_command(CLI::App& app, Action& action) {
   cmd->add_option("--seed", spec.seed, "seed of the flow sample and failure choice")
       ->capture_default_str();
   cmd->add_flag("--json", options->json, "print JSON instead of text");
+  cmd->add_flag("--show-table", options->show_table, "also print the table (table size <= 1021)");
   cmd->callback([options, &action] { action = [options] { return run(*options); }; });
 }
 

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   rail::railctl::Action action;
   rail::railctl::add_maglev_command(app, action);
+  rail::railctl::add_simulate_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -17,5 +17,6 @@ using Action = std::function<int()>;
 
 // `railctl maglev`: offline Maglev balance and disruption analysis (cmd_maglev.cc).
 void add_maglev_command(CLI::App& app, Action& action);
+void add_simulate_command(CLI::App& app, Action& action);
 
 }  // namespace rail::railctl
