@@ -9,6 +9,7 @@
 #include "rail_abi.h"
 #include "lib/lb_maps.h"
 #include "lib/lb_parse.h"
+#include "lib/lb_flow_hash.h"
 
 #define LB_PORT_FIELDS (RAIL_HASH_SRC_PORT | RAIL_HASH_DST_PORT)
 
@@ -101,15 +102,6 @@ static __always_inline int lb_usable(__u32 backend_id, __u32 service_id)
 	if (!be || !owner || be->family == 0 || *owner != service_id)
 		return 0;
 	return be->state == RAIL_BACKEND_UP || be->state == RAIL_BACKEND_DRAINED;
-}
-
-static __always_inline __u32 lb_hash(const __u32 *src, const __u32 *dst, __be16 sport,
-				     __be16 dport, __u8 proto, __u8 family, __u32 fields,
-				     __u32 seed)
-{
-	if (family == RAIL_AF_INET)
-		return rail_flow_hash_v4(src[0], dst[0], sport, dport, proto, fields, seed);
-	return rail_flow_hash_v6(src, dst, sport, dport, proto, fields, seed);
 }
 
 static __always_inline void lb_flow_key(struct rail_flow_key *key, const __u32 *src,
