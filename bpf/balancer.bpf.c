@@ -137,7 +137,7 @@ static __always_inline void lb_steer_icmp_error(struct xdp_md *ctx, struct lb_ct
 static __always_inline int lb_is_icmp_error(int v6, __u8 type)
 {
 	if (v6)
-		return type >= 1 && type <= 4; /* RFC 4443 §3 */
+		return type >= 1 && type <= 4;	      /* RFC 4443 §3 */
 	return type == 3 || type == 11 || type == 12; /* RFC 792 */
 }
 
@@ -194,7 +194,8 @@ static __always_inline void lb_balance(struct xdp_md *ctx, struct lb_ctx *c)
 			  c->node.hash_seed);
 	/* A SYN (without ACK) starts a flow: always Maglev, so a reused 5-tuple follows the
 	 * current table rather than a stale entry (§3). */
-	syn = p->proto == LB_PROTO_TCP && (p->tcp_flags & LB_TCP_SYN) && !(p->tcp_flags & LB_TCP_ACK);
+	syn =
+	    p->proto == LB_PROTO_TCP && (p->tcp_flags & LB_TCP_SYN) && !(p->tcp_flags & LB_TCP_ACK);
 	c->backend_id = RAIL_NO_BACKEND;
 	if (!syn) {
 		c->backend_id = lb_conn_lookup(&key, c->service_id, c->now, 1);

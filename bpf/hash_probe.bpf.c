@@ -32,8 +32,8 @@ int rail_hash_probe(struct xdp_md *ctx)
 
 	if (bpf_xdp_load_bytes(ctx, 14, &in, sizeof(in)))
 		return XDP_ABORTED;
-	in.hash = lb_hash(in.src, in.dst, in.sport, in.dport, in.proto, in.family, in.fields,
-			  in.seed);
+	in.hash =
+	    lb_hash(in.src, in.dst, in.sport, in.dport, in.proto, in.family, in.fields, in.seed);
 	if (bpf_xdp_store_bytes(ctx, 14, &in, sizeof(in)))
 		return XDP_ABORTED;
 	return XDP_TX;

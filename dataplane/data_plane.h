@@ -17,8 +17,8 @@ namespace rail::dataplane {
 
 // Counters summed over CPUs, indexed like the config last applied.
 struct DataPlaneStats {
-  std::array<uint64_t, RAIL_CNT_MAX> counters{};        // [enum rail_counter]
-  std::vector<TrafficCounters> services;                // [index in config.services]
+  std::array<uint64_t, RAIL_CNT_MAX> counters{};       // [enum rail_counter]
+  std::vector<TrafficCounters> services;               // [index in config.services]
   std::vector<std::vector<TrafficCounters>> backends;  // [service index][backend index]
 };
 

@@ -181,8 +181,8 @@ Status XdpDataPlane::write_table(uint32_t slot, const ServiceState& service) {
   LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
   const std::string what = "Maglev table of service " + service.config.vip.to_string() + ":" +
                            std::to_string(service.config.port);
-  int inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "rail_maglev", sizeof(uint32_t),
-                             sizeof(uint32_t), uint32_t(values.size()), &opts);
+  int inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "rail_maglev", sizeof(uint32_t), sizeof(uint32_t),
+                             uint32_t(values.size()), &opts);
   if (inner < 0) return libbpf_error("create " + what, inner);
   std::vector<uint32_t> keys(values.size());
   for (uint32_t i = 0; i < keys.size(); ++i) keys[i] = i;
@@ -262,7 +262,8 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     key.port = RAIL_HTONS(svc.config.port);
     key.proto = uint8_t(svc.config.protocol);
     key.family = family_of(svc.config.vip);
-    RAIL_TRY(update(map_fd("rail_services"), &key, &value, "service " + svc.config.vip.to_string()));
+    RAIL_TRY(
+        update(map_fd("rail_services"), &key, &value, "service " + svc.config.vip.to_string()));
     service_keys.insert(raw(key));
     auto [it, fresh] = lowest.emplace(std::pair{svc.config.vip, key.proto}, i);
     if (!fresh && svc.config.port < st.services()[it->second].config.port) it->second = i;

@@ -49,6 +49,8 @@ class XdpDataPlane final : public DataPlane {
   void detach_all() { attachments_.clear(); }
 
   int prog_fd() const;
+  // A balancer map's fd by name (e.g. "rail_backends"), -1 if none: for tests and tools.
+  int map_fd(const char* name) const;
   // The kernel's count of instructions the verifier processed, and the wall time of load().
   uint32_t verified_insns() const { return verified_insns_; }
   std::chrono::microseconds load_time() const { return load_time_; }
@@ -60,7 +62,6 @@ class XdpDataPlane final : public DataPlane {
 
   Result<std::vector<uint32_t>> assign_slots(const LbConfig& config);
   Status write_table(uint32_t slot, const ServiceState& service);
-  int map_fd(const char* name) const;
 
   std::unique_ptr<Owner> owner_;
   std::vector<XdpAttachment> attachments_;  // after owner_: detached before the program goes
@@ -75,7 +76,7 @@ class XdpDataPlane final : public DataPlane {
   std::set<std::string> service_keys_;                // raw rail_service_key bytes
   std::set<std::string> vip_keys_, ingress_keys_;     // raw rail_addr_key bytes
   std::set<uint32_t> backend_ids_;
-  std::vector<uint32_t> applied_slots_;                   // [config service index] -> slot
+  std::vector<uint32_t> applied_slots_;                  // [config service index] -> slot
   std::vector<std::vector<uint32_t>> applied_backends_;  // [service][backend] -> id
 };
 

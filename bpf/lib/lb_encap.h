@@ -95,7 +95,7 @@ static __always_inline int lb_store_eth(struct xdp_md *ctx, __u8 *eth, __u32 eth
 
 /* GRE (4 bytes) or GUE's UDP header (8 bytes) after the outer IP header, as a value. */
 static __always_inline __u64 lb_tunnel_header(__u8 encap, int inner_v6, __u32 ip_len, __u32 hash,
-					       __be16 gue_port)
+					      __be16 gue_port)
 {
 	__u8 t[8] = {};
 	__u64 v;

@@ -146,8 +146,8 @@ static __noinline int lb_too_big(struct xdp_md *ctx, const struct lb_pkt *p, __u
 		__builtin_memcpy(h + 12, &p->dst[0], 4);
 		__builtin_memcpy(h + 16, &p->src[0], 4);
 		lb_put16(h + 10, lb_ipv4_csum20(h));
-		h[20] = 3; /* destination unreachable */
-		h[21] = 4; /* fragmentation needed */
+		h[20] = 3;			/* destination unreachable */
+		h[21] = 4;			/* fragmentation needed */
 		lb_put16(h + 26, mtu & 0xffff); /* next-hop MTU in the low 16 bits */
 		hl = 28;
 	}

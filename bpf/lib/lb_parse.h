@@ -209,7 +209,8 @@ static __always_inline int lb_walk_ext(struct xdp_md *ctx, struct lb_pkt *p)
 			p->has_frag_hdr = 1;
 			p->frag_off = off_m >> 3;
 			p->mf = off_m & 1;
-			p->frag_id = (__u32)h[4] << 24 | (__u32)h[5] << 16 | (__u32)h[6] << 8 | h[7];
+			p->frag_id =
+			    (__u32)h[4] << 24 | (__u32)h[5] << 16 | (__u32)h[6] << 8 | h[7];
 			next = h[0];
 			pos += 8;
 			if (p->frag_off)

@@ -33,7 +33,8 @@ TEST_P(BalancerGolden, GivesTheExpectedVerdictReasonAndBytes) {
     EXPECT_EQ(o.xdp, step.verdict);
     if (step.verdict == RAIL_VERDICT_DROP) {
       EXPECT_EQ(xdp_delta[size_t(RAIL_CNT_DROP_REASON_BASE) + size_t(step.reason)], 1u)
-          << "drop reason " << step.reason << " not counted" << describe_counters(xdp_delta, ref_delta);
+          << "drop reason " << step.reason << " not counted"
+          << describe_counters(xdp_delta, ref_delta);
     }
     if (step.verdict == RAIL_VERDICT_TX) {
       EXPECT_EQ(o.xdp_out, step.output) << describe_difference(o.xdp_out, step.output);

@@ -121,7 +121,8 @@ class Pair {
 inline constexpr size_t kMinTestFrame = 14;  // BPF_PROG_TEST_RUN refuses shorter XDP input
 
 inline void ExpectSameTraffic(const TrafficCounters& xdp,
-                       const std::unordered_map<uint32_t, TrafficCounters>& ref, uint32_t id) {
+                              const std::unordered_map<uint32_t, TrafficCounters>& ref,
+                              uint32_t id) {
   auto it = ref.find(id);
   const TrafficCounters want = it == ref.end() ? TrafficCounters{} : it->second;
   EXPECT_EQ(xdp.packets, want.packets);

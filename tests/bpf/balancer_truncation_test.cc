@@ -28,12 +28,11 @@ TEST_P(BalancerTruncation, EveryCutFrameGetsTheReferenceVerdict) {
       const Bytes cut(step.input.begin(), step.input.begin() + long(len));
       const auto o = pair.Run(cut);
       ++runs;
-      if (o.xdp != o.ref.action ||
-          (o.xdp == RAIL_VERDICT_TX && o.xdp_out != o.ref_out)) {
+      if (o.xdp != o.ref.action || (o.xdp == RAIL_VERDICT_TX && o.xdp_out != o.ref_out)) {
         if (++mismatches <= 5) {
           ADD_FAILURE() << "cut at " << len << " of " << step.input.size() << ": xdp verdict "
-                        << o.xdp << " reference " << o.ref.action << " (reason "
-                        << o.ref.reason << ")"
+                        << o.xdp << " reference " << o.ref.action << " (reason " << o.ref.reason
+                        << ")"
                         << (o.xdp == RAIL_VERDICT_TX ? describe_difference(o.xdp_out, o.ref_out)
                                                      : "");
         }

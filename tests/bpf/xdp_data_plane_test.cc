@@ -1,0 +1,93 @@
+// XdpDataPlane life cycle: verifier cost, config errors, removals reaching the maps.
+#include <bpf/bpf.h>
+
+#include <gtest/gtest.h>
+
+#include <iostream>
+
+#include "balancer_pair.h"
+#include "golden/golden_world.h"
+
+namespace rail::golden {
+namespace {
+
+std::unique_ptr<XdpDataPlane> Load() {
+  dataplane::XdpOptions options;
+  options.conn_capacity = 1 << 12;
+  auto plane = XdpDataPlane::load(options);
+  EXPECT_TRUE(plane) << plane.error().describe();
+  return plane ? std::move(*plane) : nullptr;
+}
+
+rail_verdict RunFrame(XdpDataPlane& plane, const Bytes& frame) {
+  auto run = bpftest::test_run(plane.prog_fd(), frame);
+  EXPECT_TRUE(run) << run.error().describe();
+  return run ? verdict_of(run->retval) : RAIL_VERDICT_DROP;
+}
+
+TEST(XdpDataPlaneTest, ReportsVerifierCostAndLoadTime) {
+  auto plane = Load();
+  ASSERT_TRUE(plane);
+  std::cout << "balancer: verified_insns " << plane->verified_insns() << ", load "
+            << plane->load_time().count() << " us\n";
+  RecordProperty("verified_insns", int(plane->verified_insns()));
+  EXPECT_GT(plane->verified_insns(), 0u);
+  EXPECT_LT(plane->verified_insns(), 300'000u);  // far from the 1M limit
+}
+
+TEST(XdpDataPlaneTest, InvalidConfigIsRefusedAndTheOldOneKeepsServing) {
+  auto plane = Load();
+  ASSERT_TRUE(plane);
+  LbConfig config = sample_config();
+  ASSERT_TRUE(plane->apply(config));
+  const Bytes syn = from_router(tcp4(kClient4, 40000, kWeb4, 80).syn().build());
+  EXPECT_EQ(RunFrame(*plane, syn), RAIL_VERDICT_TX);
+  LbConfig bad = config;
+  service(bad, kWeb4, Protocol::kTcp, 80).table_size = 100;  // not prime
+  auto applied = plane->apply(bad);
+  ASSERT_FALSE(applied);
+  EXPECT_EQ(applied.error().code, ErrorCode::kInvalidArgument) << applied.error().describe();
+  EXPECT_EQ(RunFrame(*plane, syn), RAIL_VERDICT_TX);
+}
+
+TEST(XdpDataPlaneTest, RemovedServicesAndBackendsLeaveTheMaps) {
+  auto plane = Load();
+  ASSERT_TRUE(plane);
+  LbConfig config = sample_config();
+  ASSERT_TRUE(plane->apply(config));
+  const Bytes syn = from_router(tcp4(kClient4, 40000, kWeb4, 80).syn().build());
+  const Bytes sticky = from_router(tcp4(kClient4, 40000, kSticky4, 80).syn().build());
+  ASSERT_EQ(RunFrame(*plane, sticky), RAIL_VERDICT_TX);
+
+  // Without web4 tcp/80 the VIP stays (udp/any), the port does not: DROP NO_SERVICE.
+  LbConfig less = config;
+  std::erase_if(less.services, [](const Service& s) {
+    return (s.vip == kWeb4 && s.protocol == Protocol::kTcp) || s.vip == kSticky4;
+  });
+  ASSERT_TRUE(plane->apply(less));
+  EXPECT_EQ(RunFrame(*plane, syn), RAIL_VERDICT_DROP);
+  EXPECT_EQ(RunFrame(*plane, sticky), RAIL_VERDICT_PASS);  // no longer a VIP address
+
+  // Every backend slot not in `less` is free: family 0, DOWN.
+  const int fd = plane->map_fd("rail_backends");
+  ASSERT_GE(fd, 0);
+  size_t used = 0, backends = 0;
+  for (const Service& s : less.services) backends += s.backends.size();
+  for (uint32_t id = 0; id < 64; ++id) {
+    rail_backend be{};
+    ASSERT_EQ(bpf_map_lookup_elem(fd, &id, &be), 0);
+    if (be.family != 0)
+      ++used;
+    else
+      EXPECT_TRUE(be.state == RAIL_BACKEND_DOWN || be.state == RAIL_BACKEND_UP) << id;
+  }
+  EXPECT_EQ(used, backends);
+
+  // And back: the same SYN is balanced again.
+  ASSERT_TRUE(plane->apply(config));
+  EXPECT_EQ(RunFrame(*plane, syn), RAIL_VERDICT_TX);
+  EXPECT_EQ(RunFrame(*plane, sticky), RAIL_VERDICT_TX);
+}
+
+}  // namespace
+}  // namespace rail::golden
