@@ -1,5 +1,7 @@
 // XdpDataPlane life cycle: verifier cost, config errors, removals reaching the maps.
 #include <bpf/bpf.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "balancer_pair.h"
+#include "dataplane/bpffs.h"
 #include "golden/golden_world.h"
 
 namespace rail::golden {
@@ -111,6 +114,43 @@ TEST(XdpDataPlaneTest, RemovedServicesAndBackendsLeaveTheMaps) {
   ASSERT_TRUE(plane->apply(config));
   EXPECT_EQ(RunFrame(*plane, syn), RAIL_VERDICT_TX);
   EXPECT_EQ(RunFrame(*plane, sticky), RAIL_VERDICT_TX);
+}
+
+}  // namespace
+}  // namespace rail::golden
+
+namespace rail::golden {
+namespace {
+
+// A second load with the same pin_dir reuses the pinned maps: connection state survives.
+TEST(XdpDataPlaneTest, PinnedMapsOutliveTheLoader) {
+  ASSERT_TRUE(dataplane::ensure_bpffs("/sys/fs/bpf"));
+  const std::string dir = "/sys/fs/bpf/rail-xdp-test-" + std::to_string(getpid());
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  dataplane::XdpOptions options;
+  options.conn_capacity = 1 << 12;
+  options.pin_dir = dir;
+  const Bytes syn = from_router(tcp4(kClient4, 40000, kWeb4, 80).syn().build());
+  {
+    auto first = XdpDataPlane::load(options);
+    ASSERT_TRUE(first) << first.error().describe();
+    ASSERT_TRUE((*first)->apply(sample_config()));
+    EXPECT_EQ(RunFrame(**first, syn), RAIL_VERDICT_TX);
+  }
+  auto second = XdpDataPlane::load(options);
+  ASSERT_TRUE(second) << second.error().describe();
+  rail_flow_key next{};
+  EXPECT_EQ(bpf_map_get_next_key((*second)->map_fd("rail_conntrack"), nullptr, &next), 0)
+      << "the connection entry of the first load is gone";
+  second->reset();
+  for (const char* name :
+       {"rail_vip_addrs", "rail_ingress_addrs", "rail_services", "rail_service_by_id",
+        "rail_maglev_tables", "rail_backends", "rail_backend_owner", "rail_conntrack",
+        "rail_fragments", "rail_node", "rail_counters", "rail_service_stats", "rail_backend_stats",
+        "lb_scratch"}) {
+    unlink((dir + "/" + name).c_str());
+  }
+  EXPECT_EQ(rmdir(dir.c_str()), 0);
 }
 
 }  // namespace
