@@ -1,30 +1,14 @@
 // Runs every golden case (tests/golden/) through the reference forwarder.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <string>
 
 #include "core/forwarder/forwarder.h"
 #include "golden/golden_cases.h"
+#include "golden/golden_diff.h"
 
 namespace rail::golden {
 namespace {
-
-// "offset 34: got 0x0a want 0x0b" for the first differing bytes, plus sizes.
-std::string describe_difference(const Bytes& got, const Bytes& want) {
-  std::string out =
-      "sizes got " + std::to_string(got.size()) + " want " + std::to_string(want.size());
-  int shown = 0;
-  for (size_t i = 0; i < std::max(got.size(), want.size()) && shown < 8; ++i) {
-    const int g = i < got.size() ? got[i] : -1, w = i < want.size() ? want[i] : -1;
-    if (g == w) continue;
-    char buf[80];
-    std::snprintf(buf, sizeof buf, "\n  offset %zu: got %d want %d", i, g, w);
-    out += buf;
-    ++shown;
-  }
-  return out;
-}
 
 class ForwarderGolden : public testing::TestWithParam<size_t> {};
 
