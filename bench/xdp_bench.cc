@@ -1,0 +1,579 @@
+// rail_xdp_bench: per-packet cost of the XDP balancer (BPF_PROG_TEST_RUN) and its live veth rate.
+//
+// Part 1 (test run): every call runs the verified balancer once (repeat = 1) on a fresh copy of
+// a frame, because with repeat > 1 the kernel reruns the program on the frame it already
+// rewrote. The kernel's own duration of each call is summed per trial; the trivial XDP_PASS
+// program timed the same way is the fixed cost of a test run, subtracted to give the net cost.
+// Part 2 (live): a live-frames generator in namespace "gen" XDP_TXes a frame to a VIP over a
+// veth into namespace "rail", where the balancer (or the trivial XDP_TX program, as the
+// reference) sends it back; a counting XDP sink on the generator's veth measures the rate.
+// Method and results: docs/xdp-benchmarks.md.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <net/if.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <numeric>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/result.h"
+#include "dataplane/libbpf_error.h"
+#include "dataplane/skeleton.h"
+#include "dataplane/xdp_data_plane.h"
+#include "golden/golden_world.h"
+#include "netns.h"
+#include "trivial.skel.h"
+
+namespace rail::xdpbench {
+namespace {
+
+RAIL_BPF_SKELETON_TRAITS(trivial_bpf);
+using TrivialSkeleton = dataplane::BpfSkeleton<trivial_bpf_traits>;
+using dataplane::XdpDataPlane;
+using golden::Bytes;
+
+// Working sets of the established-flow paths; the connection table is sized for the largest.
+constexpr uint32_t kWorkingSetSmall = 200'000;
+constexpr uint32_t kWorkingSetLarge = 400'000;
+
+struct Options {
+  int trials = 7;
+  int calls = 20'000;
+  int live_trials = 5;
+  double live_seconds = 1.0;  // per trial and per program
+  bool json = false;
+  bool live = true;
+  bool test_run = true;
+  int cpu = 0;  // the test-run thread is pinned here (see conn_capacity_for())
+};
+
+// --- BPF_PROG_TEST_RUN timing ---
+
+// One test run of `frame`, repeat 1. Returns the kernel's duration in ns; the verdict must be
+// `expected` (a wrong verdict means the path measured is not the path named).
+Result<uint32_t> run_once(int prog_fd, const Bytes& frame, uint32_t expected) {
+  LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
+              .data_size_in = static_cast<__u32>(frame.size()), .repeat = 1);
+  // No data_out: the output bytes are not needed and copying them would only add noise.
+  if (bpf_prog_test_run_opts(prog_fd, &opts) != 0) {
+    return dataplane::errno_error("BPF_PROG_TEST_RUN");
+  }
+  if (opts.retval != expected) {
+    return make_error(ErrorCode::kInternal, "verdict " + std::to_string(opts.retval) +
+                                                ", expected " + std::to_string(expected));
+  }
+  return opts.duration;
+}
+
+// A path: frames by call number (so flows can be fresh, shuffled, or always the same).
+struct Path {
+  std::string name;
+  std::string what;
+  uint32_t verdict;                      // XDP_TX / XDP_PASS expected on every call
+  std::function<Bytes(uint64_t)> frame;  // call number (over all trials) -> frame
+  double target_ns = 0;                  // net target, 0 = none
+};
+
+struct PathResult {
+  std::string name;
+  std::string what;
+  std::vector<double> trial_means;  // gross mean ns per call, per trial
+  double median_gross = 0;
+  double median_net = 0;  // median_gross - the trivial program's median
+  double target_ns = 0;
+  uint64_t new_flows = 0;  // connection-table inserts while timing (0 for pure hits)
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+Result<std::vector<double>> time_trials(int prog_fd, const Path& path, const Options& o) {
+  std::vector<double> means;
+  uint64_t call = 0;
+  for (int t = 0; t < o.trials; ++t) {
+    uint64_t sum = 0;
+    for (int i = 0; i < o.calls; ++i, ++call) {
+      auto ns = run_once(prog_fd, path.frame(call), path.verdict);
+      if (!ns) return Error{ns.error().code, path.name + ": " + ns.error().message};
+      sum += *ns;
+    }
+    means.push_back(double(sum) / o.calls);
+  }
+  return means;
+}
+
+// Sends every frame once (untimed), e.g. the SYNs that create a working set's entries.
+Status prime(int prog_fd, uint64_t count, const std::function<Bytes(uint64_t)>& frame) {
+  for (uint64_t i = 0; i < count; ++i) {
+    auto r = run_once(prog_fd, frame(i), XDP_TX);
+    if (!r) return r.error();
+  }
+  return ok();
+}
+
+// Flow number -> client address/port, unique up to 65536 * 60000 flows. Each path gets its own
+// range of flow numbers so no path sees another's entries.
+IpAddress client_of(uint64_t flow) {
+  return IpAddress::v4(0xC6130000u | uint32_t(flow & 0xffff));  // 198.19.x.y
+}
+uint16_t port_of(uint64_t flow) {
+  return uint16_t(1024 + (flow >> 16) % 60000);
+}
+
+Bytes syn_frame(uint64_t flow) {
+  return golden::from_router(
+      golden::tcp4(client_of(flow), port_of(flow), golden::kWeb4, 80).syn().build());
+}
+Bytes ack_frame(uint64_t flow) {
+  return golden::from_router(
+      golden::tcp4(client_of(flow), port_of(flow), golden::kWeb4, 80).ack().build());
+}
+
+// The connection table is an LRU hash with BPF_F_NO_COMMON_LRU: each possible CPU owns
+// capacity / ncpus entries and an insert evicts from the inserting CPU's share only. All test
+// runs happen on one pinned CPU, so that CPU's share must hold the whole working set.
+uint32_t conn_capacity_for(uint32_t working_set) {
+  const int ncpus = std::max(1, libbpf_num_possible_cpus());
+  uint32_t per_cpu = 1;
+  while (per_cpu < working_set + working_set / 4) per_cpu <<= 1;
+  return per_cpu * uint32_t(ncpus);
+}
+
+Result<std::unique_ptr<XdpDataPlane>> load_balancer() {
+  dataplane::XdpOptions options;
+  options.conn_capacity = conn_capacity_for(kWorkingSetLarge);
+  auto plane = XdpDataPlane::load(options);
+  if (!plane) return plane.error();
+  Status applied = (*plane)->apply(golden::sample_config());
+  if (!applied) return applied.error();
+  return std::move(*plane);
+}
+
+Result<uint64_t> new_flows(const XdpDataPlane& plane) {
+  auto stats = plane.stats();
+  if (!stats) return stats.error();
+  uint64_t n = 0;
+  for (const auto& s : stats->services) n += s.new_flows;
+  return n;
+}
+
+struct TestRunReport {
+  double trivial_median = 0;
+  std::vector<double> trivial_trials;
+  std::vector<PathResult> paths;
+  uint32_t verified_insns = 0;
+  double load_ms = 0;
+  uint32_t conn_capacity = 0;
+};
+
+Status pin_to_cpu(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof(set), &set) != 0) return dataplane::errno_error("pin CPU");
+  return ok();
+}
+
+// Times `path` on `plane`, recording connection-table inserts made while timing.
+Status measure(XdpDataPlane& plane, const Path& path, const Options& o, TestRunReport& report) {
+  auto before = new_flows(plane);
+  if (!before) return before.error();
+  auto means = time_trials(plane.prog_fd(), path, o);
+  if (!means) return means.error();
+  auto after = new_flows(plane);
+  if (!after) return after.error();
+  PathResult r;
+  r.name = path.name;
+  r.what = path.what;
+  r.trial_means = *means;
+  r.median_gross = median(*means);
+  r.median_net = r.median_gross - report.trivial_median;
+  r.target_ns = path.target_ns;
+  r.new_flows = *after - *before;
+  report.paths.push_back(std::move(r));
+  return ok();
+}
+
+Result<TestRunReport> run_test_run_bench(const TrivialSkeleton& trivial, const Options& o) {
+  TestRunReport report;
+  if (Status pinned = pin_to_cpu(o.cpu); !pinned) return pinned.error();
+  using namespace golden;
+
+  // The fixed cost: the empty program on the smallest frame of the set.
+  const Bytes plain_ack = from_router(tcp4(kClient4, 40000, kWeb4, 80).ack().build());
+  Path trivial_path{"trivial_pass", "XDP_PASS program (fixed cost)", XDP_PASS,
+                    [&](uint64_t) { return plain_ack; }};
+  auto trivial_means = time_trials(bpf_program__fd(trivial->progs.xdp_pass), trivial_path, o);
+  if (!trivial_means) return trivial_means.error();
+  report.trivial_trials = *trivial_means;
+  report.trivial_median = median(*trivial_means);
+
+  // Single-flow paths, fresh-flow paths and the large working sets each get a freshly loaded
+  // balancer so no path inherits another's table occupancy (or evictions).
+  {
+    auto plane = load_balancer();
+    if (!plane) return plane.error();
+    report.verified_insns = (*plane)->verified_insns();
+    report.load_ms = double((*plane)->load_time().count()) / 1000.0;
+    report.conn_capacity = conn_capacity_for(kWorkingSetLarge);
+    const int fd = (*plane)->prog_fd();
+
+    const Bytes est_syn = from_router(tcp4(kClient4, 40000, kWeb4, 80).syn().build());
+    const Bytes udp = from_router(udp4(kClient4, 5000, kWeb4, 53).payload("query").build());
+    const Bytes v6_syn = from_router(tcp6(kClient6, 40000, kWeb6, 80).syn().build());
+    const Bytes v6_ack = from_router(tcp6(kClient6, 40000, kWeb6, 80).ack().build());
+    const Bytes gre_syn = gre_from_router(tcp4(kClient4b, 40001, kWeb4, 80).syn().build());
+    const Bytes gre_ack = gre_from_router(tcp4(kClient4b, 40001, kWeb4, 80).ack().build());
+    const Bytes not_vip = from_router(tcp4(kClient4, 40000, kNotVip4, 80).ack().build());
+    // Each single flow starts with its SYN (or first datagram), as a real one would.
+    for (const Bytes* f : {&est_syn, &udp, &v6_syn, &gre_syn}) {
+      auto r = run_once(fd, *f, XDP_TX);
+      if (!r) return r.error();
+    }
+    const std::vector<Path> paths = {
+        {"syn", "TCP SYN to a VIP (fresh flow each call)", XDP_TX,
+         [](uint64_t i) { return syn_frame(10'000'000 + i); }, 150},
+        {"established_1", "TCP ACK, established, 1 flow", XDP_TX,
+         [&](uint64_t) { return plain_ack; }, 70},
+        {"new_non_syn", "TCP ACK of an unknown flow (miss, Maglev, insert)", XDP_TX,
+         [](uint64_t i) { return ack_frame(20'000'000 + i); }, 300},
+        {"udp", "UDP to a VIP, 1 flow", XDP_TX, [&](uint64_t) { return udp; }, 0},
+        {"ipv6_tcp", "IPv6 TCP ACK, established, 1 flow", XDP_TX, [&](uint64_t) { return v6_ack; },
+         0},
+        {"gre_ingress_tcp", "GRE-ingress TCP ACK, established, 1 flow", XDP_TX,
+         [&](uint64_t) { return gre_ack; }, 0},
+        {"non_vip", "TCP to a non-VIP address (PASS)", XDP_PASS, [&](uint64_t) { return not_vip; },
+         25},
+    };
+    for (const Path& p : paths) {
+      if (Status s = measure(**plane, p, o, report); !s) return s.error();
+    }
+  }
+
+  // Established flows over large working sets: the SYNs of the first 200k flows, ACKs over
+  // them in a shuffled order; then the SYNs of the next 200k, ACKs over all 400k.
+  {
+    auto plane = load_balancer();
+    if (!plane) return plane.error();
+    const int fd = (*plane)->prog_fd();
+    std::mt19937_64 rng(42);
+    uint32_t primed = 0;
+    for (uint32_t set : {kWorkingSetSmall, kWorkingSetLarge}) {
+      if (Status s = prime(fd, set - primed, [&](uint64_t i) { return syn_frame(primed + i); });
+          !s) {
+        return s.error();
+      }
+      primed = set;
+      std::vector<uint32_t> order(set);
+      std::iota(order.begin(), order.end(), 0u);
+      std::shuffle(order.begin(), order.end(), rng);
+      const std::string k = std::to_string(set / 1000) + "k";
+      Path p{"established_" + k, "TCP ACK, established, " + k + " flows, shuffled", XDP_TX,
+             [&order](uint64_t i) { return ack_frame(order[i % order.size()]); }, 70};
+      if (Status s = measure(**plane, p, o, report); !s) return s.error();
+    }
+  }
+  return report;
+}
+
+// --- Live rate over a veth pair ---
+
+uint64_t sum_per_cpu(int map_fd) {
+  const int ncpus = std::max(1, libbpf_num_possible_cpus());
+  std::vector<uint64_t> values(size_t(ncpus), 0);
+  uint32_t key = 0;
+  if (bpf_map_lookup_elem(map_fd, &key, values.data()) != 0) return 0;
+  return std::accumulate(values.begin(), values.end(), uint64_t{0});
+}
+
+struct LiveReport {
+  std::vector<double> rail_pps, trivial_pps;
+  double rail_median = 0, trivial_median = 0, ratio_pct = 0;
+  uint64_t generated_pps = 0;  // frames the generator produced per second (whole run)
+  // The balancer's own counters over its windows: what it received and sent back.
+  uint64_t rail_rx = 0, rail_tx = 0, rail_sink = 0;
+  std::string rail_mode, trivial_mode;
+};
+
+// Runs the live-frames generator until `stop`: the trivial XDP_TX program on `frame`, each
+// frame transmitted out of `ifindex` (the generator-side veth) as if it had arrived there.
+Status generate(int prog_fd, int ifindex, const Bytes& frame, const std::atomic<bool>& stop,
+                std::atomic<uint64_t>& generated) {
+  xdp_md ctx{};
+  ctx.data_end = static_cast<__u32>(frame.size());  // the kernel wants data..data_end = input
+  ctx.ingress_ifindex = static_cast<__u32>(ifindex);
+  constexpr uint32_t kRepeat = 20'000;  // ~ms per call: the stop flag is seen promptly
+  while (!stop.load(std::memory_order_relaxed)) {
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
+                .data_size_in = static_cast<__u32>(frame.size()), .ctx_in = &ctx,
+                .ctx_size_in = sizeof(ctx), .repeat = kRepeat, .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+                .batch_size = 64);
+    if (bpf_prog_test_run_opts(prog_fd, &opts) != 0) {
+      return dataplane::errno_error("BPF_PROG_TEST_RUN live frames");
+    }
+    generated.fetch_add(kRepeat, std::memory_order_relaxed);
+  }
+  return ok();
+}
+
+Result<LiveReport> run_live_bench(const TrivialSkeleton& trivial, const Options& o) {
+  using namespace std::chrono;
+  LiveReport report;
+  auto gen = e2e::Netns::create("gen");
+  if (!gen) return gen.error();
+  auto rail_ns = e2e::Netns::create("rail");
+  if (!rail_ns) return rail_ns.error();
+  auto veth = e2e::VethPair::create(*gen, "g0", *rail_ns, "r0");
+  if (!veth) return veth.error();
+
+  auto plane = load_balancer();
+  if (!plane) return plane.error();
+
+  // The sink on the generator's side (its presence also lets r0's XDP_TX reach g0).
+  std::optional<dataplane::XdpAttachment> sink;
+  int g0_ifindex = 0;
+  Status s = gen->run([&]() -> Status {
+    g0_ifindex = int(if_nametoindex("g0"));
+    if (g0_ifindex == 0) return dataplane::errno_error("if_nametoindex g0");
+    auto a = dataplane::XdpAttachment::attach("g0", bpf_program__fd(trivial->progs.xdp_count_drop),
+                                              dataplane::XdpMode::kNative);
+    if (!a) return a.error();
+    sink.emplace(std::move(*a));
+    return ok();
+  });
+  if (!s) return s.error();
+
+  // Rail's own attachment is inside XdpDataPlane; the reference is held here. Swapped per trial.
+  std::optional<dataplane::XdpAttachment> reference;
+  auto attach_rail = [&]() {
+    return rail_ns->run([&]() { return (*plane)->attach("r0", dataplane::XdpMode::kNative); });
+  };
+  auto attach_trivial = [&]() {
+    return rail_ns->run([&]() -> Status {
+      auto a = dataplane::XdpAttachment::attach("r0", bpf_program__fd(trivial->progs.xdp_tx),
+                                                dataplane::XdpMode::kNative);
+      if (!a) return a.error();
+      reference.emplace(std::move(*a));
+      return ok();
+    });
+  };
+  report.rail_mode = "native";
+  report.trivial_mode = "native";
+
+  // An established flow (its SYN goes first): the live path is the common one, a table hit.
+  const Bytes syn =
+      golden::from_router(golden::tcp4(golden::kClient4, 40000, golden::kWeb4, 80).syn().build());
+  const Bytes ack =
+      golden::from_router(golden::tcp4(golden::kClient4, 40000, golden::kWeb4, 80).ack().build());
+  if (auto r = run_once((*plane)->prog_fd(), syn, XDP_TX); !r) return r.error();
+
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> generated{0};
+  Status gen_status = ok();
+  const int gen_fd = bpf_program__fd(trivial->progs.xdp_tx);
+  const int sink_fd = bpf_map__fd(trivial->maps.sink_packets);
+  std::thread generator([&] {
+    gen_status = gen->run([&] { return generate(gen_fd, g0_ifindex, ack, stop, generated); });
+  });
+  const auto started = steady_clock::now();
+
+  // Rate received back at the sink over one window, after letting the swap settle.
+  auto window = [&]() -> double {
+    std::this_thread::sleep_for(milliseconds(200));
+    const uint64_t c0 = sum_per_cpu(sink_fd);
+    const auto t0 = steady_clock::now();
+    std::this_thread::sleep_for(duration<double>(o.live_seconds));
+    const uint64_t c1 = sum_per_cpu(sink_fd);
+    return double(c1 - c0) / duration<double>(steady_clock::now() - t0).count();
+  };
+  Status result = ok();
+  // Interleaved trials: drift of the shared machine hits both programs alike.
+  for (int t = 0; t < o.live_trials && result; ++t) {
+    if (!(result = attach_rail())) break;
+    auto before = (*plane)->stats();
+    const uint64_t sink_before = sum_per_cpu(sink_fd);
+    report.rail_pps.push_back(window());
+    auto after = (*plane)->stats();
+    report.rail_sink += sum_per_cpu(sink_fd) - sink_before;
+    if (before && after) {
+      report.rail_rx += after->counters[RAIL_CNT_RX] - before->counters[RAIL_CNT_RX];
+      report.rail_tx += after->counters[RAIL_CNT_TX] - before->counters[RAIL_CNT_TX];
+    }
+    (*plane)->detach_all();
+    if (!(result = attach_trivial())) break;
+    report.trivial_pps.push_back(window());
+    reference.reset();
+  }
+  stop = true;
+  generator.join();
+  report.generated_pps =
+      uint64_t(double(generated.load()) / duration<double>(steady_clock::now() - started).count());
+  (*plane)->detach_all();
+  reference.reset();
+  sink.reset();
+  if (!result) return result.error();
+  if (!gen_status) return gen_status.error();
+  report.rail_median = median(report.rail_pps);
+  report.trivial_median = median(report.trivial_pps);
+  report.ratio_pct =
+      report.trivial_median > 0 ? 100.0 * report.rail_median / report.trivial_median : 0;
+  return report;
+}
+
+// --- Output ---
+
+std::string pass_miss(double value, double target) {
+  return target <= 0 ? "-" : value <= target ? "PASS" : "MISS";
+}
+
+void print_table(const TestRunReport* tr, const LiveReport* live) {
+  if (tr != nullptr) {
+    std::printf("BPF_PROG_TEST_RUN, repeat 1 per call; medians of trial means (ns/packet)\n");
+    std::printf("trivial XDP_PASS (fixed cost, subtracted): %.1f ns\n", tr->trivial_median);
+    std::printf("%-22s %9s %9s %8s %6s %10s  %s\n", "path", "gross", "net", "target", "", "inserts",
+                "what");
+    for (const PathResult& p : tr->paths) {
+      std::printf("%-22s %9.1f %9.1f %8s %6s %10" PRIu64 "  %s\n", p.name.c_str(), p.median_gross,
+                  p.median_net, p.target_ns > 0 ? std::to_string(int(p.target_ns)).c_str() : "-",
+                  pass_miss(p.median_net, p.target_ns).c_str(), p.new_flows, p.what.c_str());
+    }
+    std::printf("verifier processed insns: %u; load time: %.1f ms; conn_capacity: %u\n",
+                tr->verified_insns, tr->load_ms, tr->conn_capacity);
+  }
+  if (live != nullptr) {
+    std::printf(
+        "\nlive veth rate (pps received back, medians): rail %.0f (%s), trivial XDP_TX "
+        "%.0f (%s): %.1f%% (target >= 90%%: %s); generator %" PRIu64 " pps\n",
+        live->rail_median, live->rail_mode.c_str(), live->trivial_median,
+        live->trivial_mode.c_str(), live->ratio_pct, live->ratio_pct >= 90 ? "PASS" : "MISS",
+        live->generated_pps);
+    std::printf("rail counters over its windows: rx %" PRIu64 ", tx %" PRIu64
+                ", received back %" PRIu64 "\n",
+                live->rail_rx, live->rail_tx, live->rail_sink);
+  }
+}
+
+std::string json_array(const std::vector<double>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%s%.1f", i ? ", " : "", v[i]);
+    s += buf;
+  }
+  return s + "]";
+}
+
+void print_json(const TestRunReport* tr, const LiveReport* live, const Options& o) {
+  std::printf("{\n  \"trials\": %d, \"calls_per_trial\": %d", o.trials, o.calls);
+  if (tr != nullptr) {
+    std::printf(",\n  \"trivial_pass_ns\": %.1f, \"trivial_trials\": %s", tr->trivial_median,
+                json_array(tr->trivial_trials).c_str());
+    std::printf(",\n  \"verified_insns\": %u, \"load_ms\": %.1f, \"conn_capacity\": %u",
+                tr->verified_insns, tr->load_ms, tr->conn_capacity);
+    std::printf(",\n  \"paths\": [");
+    for (size_t i = 0; i < tr->paths.size(); ++i) {
+      const PathResult& p = tr->paths[i];
+      std::printf(
+          "%s\n    {\"name\": \"%s\", \"gross_ns\": %.1f, \"net_ns\": %.1f, "
+          "\"target_ns\": %.0f, \"inserts\": %" PRIu64 ", \"trials\": %s}",
+          i ? "," : "", p.name.c_str(), p.median_gross, p.median_net, p.target_ns, p.new_flows,
+          json_array(p.trial_means).c_str());
+    }
+    std::printf("\n  ]");
+  }
+  if (live != nullptr) {
+    std::printf(
+        ",\n  \"live\": {\"rail_pps\": %.0f, \"trivial_pps\": %.0f, \"ratio_pct\": %.1f, "
+        "\"target_pct\": 90, \"generated_pps\": %" PRIu64
+        ", \"rail_trials\": %s, \"trivial_trials\": %s}",
+        live->rail_median, live->trivial_median, live->ratio_pct, live->generated_pps,
+        json_array(live->rail_pps).c_str(), json_array(live->trivial_pps).c_str());
+  }
+  std::printf("\n}\n");
+}
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: rail_xdp_bench [--json] [--trials N] [--calls N] [--live-trials N]\n"
+               "                      [--live-seconds S] [--no-live] [--live-only] [--cpu N]\n"
+               "Needs root (BPF, namespaces). See docs/xdp-benchmarks.md.\n");
+  return 2;
+}
+
+int run(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    if (a == "--json") {
+      o.json = true;
+    } else if (a == "--no-live") {
+      o.live = false;
+    } else if (a == "--live-only") {
+      o.test_run = false;
+    } else if (a == "--trials" || a == "--calls" || a == "--live-trials" || a == "--cpu" ||
+               a == "--live-seconds") {
+      const char* v = next();
+      if (v == nullptr) return usage();
+      if (a == "--trials") o.trials = std::max(1, std::atoi(v));
+      if (a == "--calls") o.calls = std::max(1, std::atoi(v));
+      if (a == "--live-trials") o.live_trials = std::max(1, std::atoi(v));
+      if (a == "--cpu") o.cpu = std::max(0, std::atoi(v));
+      if (a == "--live-seconds") o.live_seconds = std::clamp(std::atof(v), 0.1, 5.0);
+    } else {
+      return usage();
+    }
+  }
+  auto trivial = TrivialSkeleton::open();
+  Status loaded = trivial ? trivial->load() : Status(trivial.error());
+  if (!loaded) {
+    std::fprintf(stderr, "rail_xdp_bench: %s\n", loaded.error().describe().c_str());
+    return 1;
+  }
+  std::optional<TestRunReport> tr;
+  std::optional<LiveReport> live;
+  if (o.test_run) {
+    auto r = run_test_run_bench(*trivial, o);
+    if (!r) {
+      std::fprintf(stderr, "rail_xdp_bench: test run: %s\n", r.error().describe().c_str());
+      return 1;
+    }
+    tr = std::move(*r);
+  }
+  if (o.live) {
+    auto r = run_live_bench(*trivial, o);
+    if (!r) {
+      std::fprintf(stderr, "rail_xdp_bench: live: %s\n", r.error().describe().c_str());
+      return 1;
+    }
+    live = std::move(*r);
+  }
+  if (o.json) {
+    print_json(tr ? &*tr : nullptr, live ? &*live : nullptr, o);
+  } else {
+    print_table(tr ? &*tr : nullptr, live ? &*live : nullptr);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace rail::xdpbench
+
+int main(int argc, char** argv) {
+  return rail::xdpbench::run(argc, argv);
+}
