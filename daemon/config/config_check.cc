@@ -50,8 +50,7 @@ void check_node(const NodeConfig& n, Diagnostics& d) {
             n.ingress_addresses[i].to_string() + " is listed twice");
 }
 
-void check_pool(const Pool& p, const std::string& pp, bool named, Diagnostics& d) {
-  if (named && p.name.empty()) d.add(pp + ".name", "must not be empty");
+void check_pool_backends(const Pool& p, const std::string& pp, Diagnostics& d) {
   std::map<IpAddress, size_t> addrs;
   std::map<std::string, size_t> ids;
   for (size_t j = 0; j < p.backends.size(); ++j) {
@@ -69,21 +68,32 @@ void check_pool(const Pool& p, const std::string& pp, bool named, Diagnostics& d
             "identity " + quoted(id) + " is already used by backends[" +
                 std::to_string(it->second) + "] of this pool");
   }
+}
+
+void check_pool(const Pool& p, const std::string& pp, bool named, Diagnostics& d) {
+  if (named && p.name.empty() && !d.has_problem_under(pp + ".name"))
+    d.add(pp + ".name", "must not be empty");
+  if (!d.has_problem_under(pp + ".backends")) check_pool_backends(p, pp, d);
   const HealthCheck& c = p.check;
-  if (c.type != CheckType::kNone && c.timeout > c.interval)
+  if (!d.has_problem_under(pp + ".check") && c.type != CheckType::kNone && c.timeout > c.interval)
     d.add(pp + ".check.timeout", format_duration(c.timeout) + " is longer than the interval (" +
                                      format_duration(c.interval) + ")");
 }
 
 void check_vip_backends(const Vip& v, const std::string& vp, const Pool& pool,
                         const NodeConfig& node, Diagnostics& d) {
+  auto bad = [&](const char* field) { return d.has_problem_under(vp + "." + field); };
+  const bool v4_ok = !d.has_problem_under("node.outer_source_v4");
+  const bool v6_ok = !d.has_problem_under("node.outer_source_v6");
+  const bool mtu_ok = !d.has_problem_under("node.mtu");
   const size_t n = pool.backends.size();
-  if (v.need > n)
+  if (!bad("need") && v.need > n)
     d.add(vp + ".need", std::to_string(v.need) + " healthy backends needed but pool " +
                             quoted(pool.name) + " has only " + std::to_string(n));
-  if (is_prime(v.table_size) && v.table_size <= n)
+  if (!bad("table_size") && is_prime(v.table_size) && v.table_size <= n)
     d.add(vp + ".table_size", std::to_string(v.table_size) + " must be larger than the " +
                                   std::to_string(n) + " backends (ideally 100 times larger)");
+  if (bad("address") || bad("encapsulation")) return;
   bool reported_v4 = false, reported_v6 = false, reported_l2 = false, reported_mtu = false;
   for (const PoolBackend& b : pool.backends) {
     const std::string ba = b.address.to_string();
@@ -93,17 +103,17 @@ void check_vip_backends(const Vip& v, const std::string& vp, const Pool& pool,
         d.add(vp + ".encapsulation", "l2 needs backends in the VIP's address family; " + ba +
                                          " (pool " + quoted(pool.name) + ") is not");
       }
-    } else if (b.address.is_v4() && !node.outer_source_v4 && !reported_v4) {
+    } else if (b.address.is_v4() && v4_ok && !node.outer_source_v4 && !reported_v4) {
       reported_v4 = true;
       d.add(vp + ".pool", "backend " + ba + " is IPv4 but node.outer_source_v4 is not set (" +
                               encap_to_string(v.encap) + " needs an outer source)");
-    } else if (b.address.is_v6() && !node.outer_source_v6 && !reported_v6) {
+    } else if (b.address.is_v6() && v6_ok && !node.outer_source_v6 && !reported_v6) {
       reported_v6 = true;
       d.add(vp + ".pool", "backend " + ba + " is IPv6 but node.outer_source_v6 is not set (" +
                               encap_to_string(v.encap) + " needs an outer source)");
     }
     uint32_t need_mtu = 1280 + overhead(v.encap, b.address.is_v6());
-    if (v.address.is_v6() && node.mtu < need_mtu && !reported_mtu) {
+    if (mtu_ok && v.address.is_v6() && node.mtu < need_mtu && !reported_mtu) {
       reported_mtu = true;
       d.add(vp + ".address", "IPv6 inside " + std::string(encap_to_string(v.encap)) + " to " + ba +
                                  " needs node.mtu >= " + std::to_string(need_mtu) + " (it is " +
@@ -112,40 +122,46 @@ void check_vip_backends(const Vip& v, const std::string& vp, const Pool& pool,
   }
 }
 
+// Each check runs unless a field it reads already has a problem (its value is a default).
 void check_vips(const DaemonConfig& cfg, const std::vector<std::string>& pool_paths,
                 Diagnostics& d) {
   std::map<std::string, size_t> names;
   std::map<std::tuple<IpAddress, Protocol, uint16_t>, size_t> services;
   std::vector<std::string> pool_names;
   for (const Pool& p : cfg.pools) pool_names.push_back(p.name);
-  const bool node_ok = !d.has_problem_under("node");
   for (size_t i = 0; i < cfg.vips.size(); ++i) {
     const Vip& v = cfg.vips[i];
     const std::string vp = "vips[" + std::to_string(i) + "]";
-    if (d.has_problem_under(vp)) continue;
-    if (v.name.empty()) d.add(vp + ".name", "must not be empty");
-    if (auto [it, fresh] = names.emplace(v.name, i); !fresh && !v.name.empty())
-      d.add(vp + ".name",
-            quoted(v.name) + " is already the name of vips[" + std::to_string(it->second) + "]");
-    if (auto [it, fresh] = services.emplace(std::tuple(v.address, v.protocol, v.port), i); !fresh)
-      d.add(vp + ".port", vip_text(v) + " is already served by vips[" + std::to_string(it->second) +
-                              "] (" + quoted(cfg.vips[it->second].name) + ")");
-    if (!is_prime(v.table_size))
+    auto bad = [&](const char* field) { return d.has_problem_under(vp + "." + field); };
+    if (d.position_of(vp).line == 0 && d.has_problem_under(vp)) continue;  // not a mapping
+    if (!bad("name")) {
+      if (v.name.empty()) d.add(vp + ".name", "must not be empty");
+      if (auto [it, fresh] = names.emplace(v.name, i); !fresh && !v.name.empty())
+        d.add(vp + ".name",
+              quoted(v.name) + " is already the name of vips[" + std::to_string(it->second) + "]");
+    }
+    if (!bad("address") && !bad("protocol") && !bad("port")) {
+      auto [it, fresh] = services.emplace(std::tuple(v.address, v.protocol, v.port), i);
+      if (!fresh)
+        d.add(vp + ".port", vip_text(v) + " is already served by vips[" +
+                                std::to_string(it->second) + "] (" +
+                                quoted(cfg.vips[it->second].name) + ")");
+    }
+    if (!bad("table_size") && !is_prime(v.table_size))
       d.add(vp + ".table_size",
             std::to_string(v.table_size) + " is not prime" + prime_hint(v.table_size));
-    const Pool* pool = nullptr;
+    if (v.pool.empty()) continue;  // missing or malformed: already reported
     size_t pi = 0;
-    for (; pi < cfg.pools.size(); ++pi)
-      if (cfg.pools[pi].name == v.pool) {
-        pool = &cfg.pools[pi];
-        break;
-      }
-    if (!pool) {
-      d.add(vp + ".pool", "no pool is named " + quoted(v.pool) + did_you_mean(v.pool, pool_names));
+    while (pi < cfg.pools.size() && cfg.pools[pi].name != v.pool) ++pi;
+    if (pi == cfg.pools.size()) {
+      if (!bad("pool"))
+        d.add(vp + ".pool",
+              "no pool is named " + quoted(v.pool) + did_you_mean(v.pool, pool_names));
       continue;
     }
     std::string pp = pi < pool_paths.size() ? pool_paths[pi] : "pools[" + std::to_string(pi) + "]";
-    if (node_ok && !d.has_problem_under(pp)) check_vip_backends(v, vp, *pool, cfg.node, d);
+    if (!d.has_problem_under(pp + ".backends"))
+      check_vip_backends(v, vp, cfg.pools[pi], cfg.node, d);
   }
 }
 
@@ -182,11 +198,11 @@ void check_config(const DaemonConfig& cfg, const std::vector<std::string>& pool_
   for (size_t i = 0; i < cfg.pools.size(); ++i) {
     const std::string pp =
         i < pool_paths.size() ? pool_paths[i] : "pools[" + std::to_string(i) + "]";
-    if (d.has_problem_under(pp)) continue;
     const bool named = pp.rfind("pools[", 0) == 0;
+    if (d.position_of(pp).line == 0 && d.has_problem_under(pp)) continue;  // not a mapping
     check_pool(cfg.pools[i], pp, named, d);
     const std::string& name = cfg.pools[i].name;
-    if (name.empty()) continue;
+    if (name.empty() || d.has_problem_under(pp + ".name")) continue;
     if (auto [it, fresh] = pool_names.emplace(name, pp); !fresh) {
       if (named)
         d.add(pp + ".name", quoted(name) + " is already the name of " + it->second);
