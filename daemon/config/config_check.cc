@@ -133,7 +133,7 @@ void check_vips(const DaemonConfig& cfg, const std::vector<std::string>& pool_pa
     const Vip& v = cfg.vips[i];
     const std::string vp = "vips[" + std::to_string(i) + "]";
     auto bad = [&](const char* field) { return d.has_problem_under(vp + "." + field); };
-    if (d.position_of(vp).line == 0 && d.has_problem_under(vp)) continue;  // not a mapping
+    if (d.has_problem_at(vp)) continue;  // not a mapping
     if (!bad("name")) {
       if (v.name.empty()) d.add(vp + ".name", "must not be empty");
       if (auto [it, fresh] = names.emplace(v.name, i); !fresh && !v.name.empty())
@@ -199,7 +199,7 @@ void check_config(const DaemonConfig& cfg, const std::vector<std::string>& pool_
     const std::string pp =
         i < pool_paths.size() ? pool_paths[i] : "pools[" + std::to_string(i) + "]";
     const bool named = pp.rfind("pools[", 0) == 0;
-    if (d.position_of(pp).line == 0 && d.has_problem_under(pp)) continue;  // not a mapping
+    if (d.has_problem_at(pp)) continue;  // not a mapping
     check_pool(cfg.pools[i], pp, named, d);
     const std::string& name = cfg.pools[i].name;
     if (name.empty() || d.has_problem_under(pp + ".name")) continue;

@@ -35,6 +35,12 @@ bool Diagnostics::has_problem_under(std::string_view path) const {
   return false;
 }
 
+bool Diagnostics::has_problem_at(std::string_view path) const {
+  for (const Problem& p : problems_)
+    if (p.path == path) return true;
+  return false;
+}
+
 std::string Diagnostics::text() const {
   std::vector<const Problem*> sorted;
   for (const Problem& p : problems_) sorted.push_back(&p);

@@ -43,6 +43,7 @@ class Diagnostics {
   // A problem was reported at `path` or inside it: later checks skip that part, whose model
   // values are defaults or half-read, rather than report echoes of the first problem.
   bool has_problem_under(std::string_view path) const;
+  bool has_problem_at(std::string_view path) const;  // exactly there (e.g. "not a mapping")
   const std::vector<Problem>& problems() const { return problems_; }
   const std::string& source() const { return source_; }
   // "rail.yaml:12:7: vips[0].port: 70000 is not a port ..." lines in file order.
