@@ -150,7 +150,10 @@ void check_vips(const DaemonConfig& cfg, const std::vector<std::string>& pool_pa
     if (!bad("table_size") && !is_prime(v.table_size))
       d.add(vp + ".table_size",
             std::to_string(v.table_size) + " is not prime" + prime_hint(v.table_size));
-    if (v.pool.empty()) continue;  // missing or malformed: already reported
+    if (v.pool.empty()) {  // missing or malformed: already reported; else written as ""
+      if (!bad("pool")) d.add(vp + ".pool", "must not be empty");
+      continue;
+    }
     size_t pi = 0;
     while (pi < cfg.pools.size() && cfg.pools[pi].name != v.pool) ++pi;
     if (pi == cfg.pools.size()) {

@@ -6,6 +6,9 @@
 namespace rail::daemon {
 
 Position position_of(const YAML::Node& node) {
+  // An empty value's mark is where the parser stopped (often the next line): callers fall back
+  // to the key's position instead.
+  if (node.IsNull()) return {};
   YAML::Mark m = node.Mark();
   if (m.is_null() || m.line < 0) return {};
   return Position{m.line + 1, m.column + 1};

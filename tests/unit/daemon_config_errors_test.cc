@@ -182,6 +182,15 @@ TEST(DaemonConfigErrors, FamiliesAndMtu) {
                   "node.mtu >= 1304 (it is 1300)"});
 }
 
+TEST(DaemonConfigErrors, EmptyValuesPointAtTheirKey) {
+  EXPECT_EQ(errors_of(edit(kMinimal, "port: 80", "port:")),
+            Lines{"t.yaml:12:5: vips[0].port: expected a port or \"any\", found nothing"});
+  EXPECT_EQ(errors_of(edit(kMinimal, "pool: web", "pool: \"\"")),
+            Lines{"t.yaml:13:11: vips[0].pool: must not be empty"});
+  EXPECT_EQ(errors_of(edit(kMinimal, "- name: www", "- name: \"\"")),
+            Lines{"t.yaml:10:11: vips[0].name: must not be empty"});
+}
+
 TEST(DaemonConfigErrors, SyntaxAndEmpty) {
   auto lines = errors_of("node:\n  interfaces: [eth0\n");
   ASSERT_EQ(lines.size(), 1u);
