@@ -438,6 +438,8 @@ Result<MaglevTable> MaglevTable::build(std::span<const MaglevBackend> backends,
 
   MaglevTable table;
   table.entries_.assign(m, kNoBackend);
+  table.size_ = m;
+  table.mod_multiplier_ = UINT64_MAX / m + 1;
   table.counts_.assign(backends.size(), 0);
   table.eligible_count_ = static_cast<uint32_t>(fillers.size());
   if (fillers.empty()) return table;

@@ -64,8 +64,13 @@ class MaglevTable {
                                    uint32_t table_size = kMaglevDefaultTableSize);
 
   // Backend index (into the list given to build) for a flow hash, or kNoBackend.
+  // entries()[flow_hash mod size()], the remainder computed with two multiplications (Lemire,
+  // Kaser, Kurz, "Faster Remainder by Direct Computation", 2019; exact for every 32-bit hash
+  // and divisor) instead of a division on the per-packet path.
   uint32_t lookup(uint32_t flow_hash) const {
-    return entries_[flow_hash % static_cast<uint32_t>(entries_.size())];
+    const uint64_t fraction = mod_multiplier_ * flow_hash;
+    return entries_[static_cast<uint32_t>((static_cast<unsigned __int128>(fraction) * size_) >>
+                                          64)];
   }
 
   uint32_t size() const { return static_cast<uint32_t>(entries_.size()); }
@@ -81,6 +86,8 @@ class MaglevTable {
   std::vector<uint32_t> entries_;
   std::vector<uint32_t> counts_;
   uint32_t eligible_count_ = 0;
+  uint32_t size_ = 0;            // entries_.size()
+  uint64_t mod_multiplier_ = 0;  // 2^64 / size_ rounded up, for lookup()
 };
 
 // Fraction in [0, 1] of positions whose entry differs between two tables of the same size
