@@ -86,24 +86,6 @@ bool parse_v6(std::string_view s, std::array<uint8_t, 16>& out) {
 
 }  // namespace
 
-IpAddress IpAddress::v4(std::array<uint8_t, 4> b) {
-  IpAddress a;
-  a.family_ = Family::kV4;
-  for (size_t i = 0; i < 4; ++i) a.bytes_[i] = b[i];
-  return a;
-}
-
-IpAddress IpAddress::v4(uint32_t h) {
-  return v4({uint8_t(h >> 24), uint8_t(h >> 16), uint8_t(h >> 8), uint8_t(h)});
-}
-
-IpAddress IpAddress::v6(std::array<uint8_t, 16> b) {
-  IpAddress a;
-  a.family_ = Family::kV6;
-  a.bytes_ = b;
-  return a;
-}
-
 Result<IpAddress> IpAddress::parse(std::string_view text) {
   if (text.find(':') != std::string_view::npos) {
     std::array<uint8_t, 16> b{};

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <optional>
 #include <span>
+#include <type_traits>
 
 #include "abi/rail_abi.h"
 #include "core/net/address.h"
@@ -42,10 +43,20 @@ enum rail_drop_reason drop_reason(ParseError error);
 // project-wide Error for callers off the hot path.
 template <typename T>
 class [[nodiscard]] ParseResult {
+  // The value lives in a union so the parser can construct it in place exactly once (see
+  // Unfilled); copying stays a plain byte copy.
+  static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
+
  public:
-  ParseResult() = default;  // success holding T{}: lets parsers fill the value in place
+  ParseResult() : value_() {}                         // success holding T{}
   ParseResult(T value) : value_(std::move(value)) {}  // NOLINT: implicit, like Result
-  ParseResult(ParseError error, const char* detail) : error_(error), detail_(detail) {}
+  ParseResult(ParseError error, const char* detail) : value_(), error_(error), detail_(detail) {}
+  // Success whose value is NOT constructed yet: the creator must construct it (placement new
+  // at &**this) before anything reads it. The parser uses this to build each layer result
+  // once, in the caller's storage: value-initialising ~110 bytes first and then writing the
+  // fields cost a `rep stos` and, when the result was read back, failed store forwarding.
+  struct Unfilled {};
+  explicit ParseResult(Unfilled) {}
 
   bool has_value() const { return error_ == ParseError::kNone; }
   explicit operator bool() const { return has_value(); }
@@ -62,7 +73,9 @@ class [[nodiscard]] ParseResult {
   }
 
  private:
-  T value_{};
+  union {
+    T value_;
+  };
   ParseError error_ = ParseError::kNone;
   const char* detail_ = "";
 };
