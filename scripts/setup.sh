@@ -14,6 +14,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libcpp-httplib-dev libssl-dev
   # network tools used by tests and the demo
   iproute2 ethtool procps
+  prometheus  # promtool: unit tests run `promtool check metrics` on /metrics
 )
 
 missing=()
