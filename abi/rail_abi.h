@@ -175,7 +175,7 @@ enum rail_node_flags {
 
 /* rail_ingress_addrs: HASH, struct rail_addr_key -> __u32 (1): GRE to these is balanced. */
 
-/* rail_counters: PERCPU_ARRAY, index -> __u64. */
+/* rail_counters: PERCPU_ARRAY[1] -> struct rail_counter_block (indexed by enum rail_counter). */
 enum rail_counter {
 	RAIL_CNT_RX = 0,
 	RAIL_CNT_PASS = 1,
@@ -192,6 +192,15 @@ enum rail_counter {
 	RAIL_CNT_FRAG_FALLBACK = 12,
 	RAIL_CNT_DROP_REASON_BASE = 32, /* + enum rail_drop_reason */
 	RAIL_CNT_MAX = RAIL_CNT_DROP_REASON_BASE + RAIL_DROP_REASON_MAX,
+};
+
+/*
+ * The value of rail_counters' only entry: every counter of one CPU side by side, so a packet
+ * reaches all the counters it bumps through ONE map lookup (a per-CPU array keeps each entry in
+ * its own allocation, so one entry per counter would mean one lookup per counter).
+ */
+struct rail_counter_block {
+	__u64 count[RAIL_CNT_MAX];
 };
 
 /* Index of the counter of one drop reason (plain integers: C++20 forbids enum + enum). */

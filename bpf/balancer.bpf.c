@@ -35,33 +35,54 @@ static __always_inline void lb_take_service(struct lb_ctx *c, const struct rail_
 	c->encap = svc->encap;
 }
 
-/* §6-§7: encapsulate towards the chosen backend, or answer "too big". */
-static __noinline void lb_send(struct xdp_md *ctx, struct lb_ctx *c)
+/*
+ * The flow hash of the packet's own 5-tuple, computed on first need: a connection-table hit
+ * with a GRE/IPIP IPv4 outer header never needs it. Paths that hash something else (later
+ * fragments, ICMP errors) set it and have_hash themselves.
+ */
+static __always_inline __u32 lb_pkt_hash(struct lb_ctx *c)
 {
-	const struct rail_node_config *node = &c->node;
+	struct lb_pkt *p = &c->p;
+
+	if (!c->have_hash) {
+		c->hash = lb_hash(p->src, p->dst, p->sport, p->dport, p->proto, p->family,
+				  c->hash_fields, lb_seed());
+		c->have_hash = 1;
+	}
+	return c->hash;
+}
+
+/* §6-§7: encapsulate towards the chosen backend, or answer "too big". */
+static __always_inline void lb_send(struct xdp_md *ctx, struct lb_ctx *c)
+{
+	struct rail_node_config *node = lb_node();
 	struct lb_pkt *p = &c->p;
 	__u32 id = c->backend_id;
 	struct rail_backend *be;
-	__u32 overhead, ip_len;
+	__u32 overhead, ip_len, hash = 0;
 
 	be = bpf_map_lookup_elem(&rail_backends, &id);
 	if (!be || be->family == 0)
 		return lb_drop(c, RAIL_DROP_NO_BACKEND);
 	if ((be->mac[0] | be->mac[1] | be->mac[2] | be->mac[3] | be->mac[4] | be->mac[5]) == 0)
 		return lb_drop(c, RAIL_DROP_NO_NEXTHOP);
+	if (!node) /* cannot happen: an array always has entry 0 */
+		return lb_drop(c, RAIL_DROP_ADJUST_FAILED);
 	overhead = lb_overhead(c->encap, be->family);
 	ip_len = p->l3_end - p->l3_off;
 	if (overhead != 0 && overhead + ip_len > node->mtu) {
 		if (p->family == RAIL_AF_INET && !p->df)
 			return lb_drop(c, RAIL_DROP_TOO_BIG_NO_DF);
-		if (lb_too_big(ctx, p, node->mtu - overhead))
-			return lb_drop(c, RAIL_DROP_ADJUST_FAILED);
-		lb_count(RAIL_CNT_ICMP_TOO_BIG_SENT);
-		c->v.action = RAIL_VERDICT_TX;
+		/* Answered by lb_vip() once this returns: the reply's buffers then never stack
+		 * on top of a cold path's frame. */
+		c->too_big_mtu = node->mtu - overhead;
+		c->v.action = LB_VERDICT_TOO_BIG;
 		c->v.service_id = c->service_id;
 		return;
 	}
-	if (lb_encap(ctx, c, be))
+	if (lb_encap_needs_hash(c->encap, be->family))
+		hash = lb_pkt_hash(c);
+	if (lb_encap(ctx, p, c->encap, hash, be, node))
 		return lb_drop(c, RAIL_DROP_ADJUST_FAILED);
 	c->v.action = RAIL_VERDICT_TX;
 	c->v.service_id = c->service_id;
@@ -69,7 +90,7 @@ static __noinline void lb_send(struct xdp_md *ctx, struct lb_ctx *c)
 }
 
 /* §4: a fragment without the L4 header follows its first fragment, else the 3-tuple. */
-static __always_inline void lb_later_fragment(struct xdp_md *ctx, struct lb_ctx *c)
+static __always_inline void lb_later_fragment_(struct xdp_md *ctx, struct lb_ctx *c)
 {
 	struct lb_pkt *p = &c->p;
 	struct rail_frag_key key;
@@ -96,7 +117,8 @@ static __always_inline void lb_later_fragment(struct xdp_md *ctx, struct lb_ctx 
 		lb_take_service(c, svc);
 	}
 	c->hash = lb_hash(p->src, p->dst, 0, 0, p->proto, p->family,
-			  c->hash_fields & ~LB_PORT_FIELDS, c->node.hash_seed);
+			  c->hash_fields & ~LB_PORT_FIELDS, lb_seed());
+	c->have_hash = 1;
 	if (c->backend_id == RAIL_NO_BACKEND) {
 		c->backend_id = lb_maglev_pick(c->service_id, c->hash);
 		if (c->backend_id == RAIL_NO_BACKEND)
@@ -106,8 +128,19 @@ static __always_inline void lb_later_fragment(struct xdp_md *ctx, struct lb_ctx 
 	lb_send(ctx, c);
 }
 
+/*
+ * A call, not inlined: rare, and its buffers then stay out of the main frame. Returns the
+ * action so R0 holds a scalar the caller uses (clang drops an unused return value, and a
+ * subprogram leaving a stack pointer in R0 is refused by the verifier).
+ */
+static __noinline __u32 lb_later_fragment(struct xdp_md *ctx, struct lb_ctx *c)
+{
+	lb_later_fragment_(ctx, c);
+	return c->v.action;
+}
+
 /* §5: an ICMP error about a reply that left from this VIP goes to that flow's backend. */
-static __always_inline void lb_steer_icmp_error(struct xdp_md *ctx, struct lb_ctx *c)
+static __always_inline void lb_steer_icmp_error_(struct xdp_md *ctx, struct lb_ctx *c)
 {
 	struct lb_pkt *p = &c->p;
 	struct rail_flow_key key;
@@ -124,14 +157,26 @@ static __always_inline void lb_steer_icmp_error(struct xdp_md *ctx, struct lb_ct
 	/* The flow is the reverse of the quoted reply: client -> VIP. */
 	lb_flow_key(&key, q.dst, q.src, q.dport, q.sport, q.proto, p->family);
 	c->hash = lb_hash(q.dst, q.src, q.dport, q.sport, q.proto, p->family, c->hash_fields,
-			  c->node.hash_seed);
-	c->backend_id = lb_conn_lookup(&key, c->service_id, c->now, 0);
+			  lb_seed());
+	c->have_hash = 1;
+	c->backend_id = lb_conn_lookup(&key, c->service_id, bpf_ktime_get_ns(), 0);
 	if (c->backend_id == RAIL_NO_BACKEND)
 		c->backend_id = lb_maglev_pick(c->service_id, c->hash);
 	if (c->backend_id == RAIL_NO_BACKEND)
 		return lb_drop(c, RAIL_DROP_NO_BACKEND);
 	lb_count(RAIL_CNT_ICMP_ERR_STEERED);
 	lb_send(ctx, c);
+}
+
+/*
+ * A call, not inlined: rare, and its buffers then stay out of the main frame. Returns the
+ * action so R0 holds a scalar the caller uses (clang drops an unused return value, and a
+ * subprogram leaving a stack pointer in R0 is refused by the verifier).
+ */
+static __noinline __u32 lb_steer_icmp_error(struct xdp_md *ctx, struct lb_ctx *c)
+{
+	lb_steer_icmp_error_(ctx, c);
+	return c->v.action;
 }
 
 static __always_inline int lb_is_icmp_error(int v6, __u8 type)
@@ -144,6 +189,7 @@ static __always_inline int lb_is_icmp_error(int v6, __u8 type)
 /* §2.6 for ICMP / ICMPv6 to a VIP. */
 static __always_inline void lb_icmp(struct xdp_md *ctx, struct lb_ctx *c)
 {
+	struct rail_node_config *node;
 	struct lb_pkt *p = &c->p;
 	int v6 = p->family == RAIL_AF_INET6;
 
@@ -152,7 +198,8 @@ static __always_inline void lb_icmp(struct xdp_md *ctx, struct lb_ctx *c)
 	if (lb_parse_l4(ctx, p))
 		return lb_drop(c, RAIL_DROP_MALFORMED_L4);
 	if (p->icmp_type == (v6 ? 128 : 8)) {
-		if (!(c->node.flags & RAIL_NODE_ICMP_ECHO))
+		node = lb_node();
+		if (!node || !(node->flags & RAIL_NODE_ICMP_ECHO))
 			return lb_drop(c, RAIL_DROP_ICMP_ECHO);
 		if (v6 && p->ext_count)
 			return lb_pass(c);
@@ -162,8 +209,10 @@ static __always_inline void lb_icmp(struct xdp_md *ctx, struct lb_ctx *c)
 		c->v.action = RAIL_VERDICT_TX;
 		return;
 	}
-	if (lb_is_icmp_error(v6, p->icmp_type))
-		return lb_steer_icmp_error(ctx, c);
+	if (lb_is_icmp_error(v6, p->icmp_type)) {
+		c->v.action = lb_steer_icmp_error(ctx, c);
+		return;
+	}
 	lb_pass(c);
 }
 
@@ -181,8 +230,10 @@ static __always_inline void lb_balance(struct xdp_md *ctx, struct lb_ctx *c)
 		return lb_icmp(ctx, c);
 	if (p->proto != LB_PROTO_TCP && p->proto != LB_PROTO_UDP)
 		return lb_drop(c, RAIL_DROP_NO_SERVICE);
-	if (p->frag_off)
-		return lb_later_fragment(ctx, c);
+	if (p->frag_off) {
+		c->v.action = lb_later_fragment(ctx, c);
+		return;
+	}
 	if (lb_parse_l4(ctx, p))
 		return lb_drop(c, RAIL_DROP_MALFORMED_L4);
 	svc = lb_find_service(p, p->proto, p->dport);
@@ -190,8 +241,8 @@ static __always_inline void lb_balance(struct xdp_md *ctx, struct lb_ctx *c)
 		return lb_drop(c, RAIL_DROP_NO_SERVICE);
 	lb_take_service(c, svc);
 	lb_flow_key(&key, p->src, p->dst, p->sport, p->dport, p->proto, p->family);
-	c->hash = lb_hash(p->src, p->dst, p->sport, p->dport, p->proto, p->family, c->hash_fields,
-			  c->node.hash_seed);
+	/* The clock only for packets that reach the connection table. */
+	c->now = bpf_ktime_get_ns();
 	/* A SYN (without ACK) starts a flow: always Maglev, so a reused 5-tuple follows the
 	 * current table rather than a stale entry (§3). */
 	syn =
@@ -200,10 +251,10 @@ static __always_inline void lb_balance(struct xdp_md *ctx, struct lb_ctx *c)
 	if (!syn) {
 		c->backend_id = lb_conn_lookup(&key, c->service_id, c->now, 1);
 		if (c->backend_id != RAIL_NO_BACKEND)
-			lb_count(RAIL_CNT_CONN_HITS);
+			c->v.conn_hit = 1;
 	}
 	if (c->backend_id == RAIL_NO_BACKEND) {
-		c->backend_id = lb_maglev_pick(c->service_id, c->hash);
+		c->backend_id = lb_maglev_pick(c->service_id, lb_pkt_hash(c));
 		if (c->backend_id == RAIL_NO_BACKEND)
 			return lb_drop(c, RAIL_DROP_NO_BACKEND);
 		lb_conn_write(&key, c->backend_id, c->service_id, c->now);
@@ -218,6 +269,39 @@ static __always_inline void lb_balance(struct xdp_md *ctx, struct lb_ctx *c)
 		lb_count(RAIL_CNT_FRAG_FIRST);
 	}
 	lb_send(ctx, c);
+}
+
+/*
+ * Everything after "the destination is a VIP" (§2.5-§8), as a global function: the verifier
+ * checks it once, with the parser's offsets as unknown (bounded) values, instead of once per
+ * combination of VLAN, family, GRE ingress and IPv6 extension headers that led here. Costs one
+ * BPF-to-BPF call on the VIP paths only. Returns the action.
+ */
+__noinline int lb_vip(struct xdp_md *ctx, struct lb_ctx *c)
+{
+	if (!c)
+		return RAIL_VERDICT_DROP;
+	lb_balance(ctx, c);
+	if (c->v.action == LB_VERDICT_TOO_BIG) {
+		if (lb_too_big(ctx, &c->p, c->too_big_mtu)) {
+			lb_drop(c, RAIL_DROP_ADJUST_FAILED);
+		} else {
+			lb_count(RAIL_CNT_ICMP_TOO_BIG_SENT);
+			c->v.action = RAIL_VERDICT_TX;
+		}
+	}
+	return c->v.action;
+}
+
+/*
+ * Can this packet be GRE to an ingress address (§2.3)? Only GRE, or IPv6 whose extension
+ * headers may hide it. For anything else the ingress lookup could only lead to the VIP check
+ * that follows anyway, so the pass path is left with one hash lookup.
+ */
+static __always_inline int lb_maybe_ingress(const struct lb_pkt *p)
+{
+	return p->proto == LB_PROTO_GRE ||
+	       (p->family == RAIL_AF_INET6 && lb_is_ext_header(p->proto));
 }
 
 /* §2 steps 1-4: L2, L3, GRE ingress, VIP check. */
@@ -238,7 +322,7 @@ static __always_inline void lb_classify(struct xdp_md *ctx, struct lb_ctx *c)
 		return lb_drop(c, err);
 	p->bytes_end = p->l3_end;
 
-	if (lb_addr_in(&rail_ingress_addrs, p->dst, p->family)) {
+	if (lb_maybe_ingress(p) && lb_addr_in(&rail_ingress_addrs, p->dst, p->family)) {
 		if (lb_walk_ext(ctx, p))
 			return lb_drop(c, RAIL_DROP_MALFORMED_L3);
 		if (p->proto == LB_PROTO_GRE) {
@@ -253,34 +337,33 @@ static __always_inline void lb_classify(struct xdp_md *ctx, struct lb_ctx *c)
 			if (!lb_addr_in(&rail_vip_addrs, p->dst, p->family))
 				return lb_pass(c);
 			lb_count(RAIL_CNT_GRE_INGRESS);
-			return lb_balance(ctx, c);
+			c->v.action = lb_vip(ctx, c);
+			return;
 		}
 	}
 	if (!lb_addr_in(&rail_vip_addrs, p->dst, p->family))
 		return lb_pass(c);
-	lb_balance(ctx, c);
+	c->v.action = lb_vip(ctx, c);
 }
 
 SEC("xdp")
 int rail_balancer(struct xdp_md *ctx)
 {
-	struct rail_node_config *node;
 	struct lb_ctx *c;
 	__u32 zero = 0;
 
 	c = bpf_map_lookup_elem(&lb_scratch, &zero);
-	node = bpf_map_lookup_elem(&rail_node, &zero);
-	if (!c || !node)
-		return XDP_PASS; /* cannot happen: arrays always have entry 0 */
-	__builtin_memset(&c->p, 0, sizeof(c->p));
+	if (!c)
+		return XDP_PASS; /* cannot happen: an array always has entry 0 */
+	/* Only what every path reads is set here; the parsers and lb_balance set the rest. */
+	c->p.frame_len = ctx->data_end - ctx->data;
 	c->v.action = RAIL_VERDICT_PASS;
 	c->v.reason = RAIL_DROP_NONE;
 	c->v.service_id = RAIL_NO_BACKEND;
 	c->v.backend_id = RAIL_NO_BACKEND;
 	c->v.new_flow = 0;
-	c->node = *node;
-	c->p.frame_len = ctx->data_end - ctx->data;
-	c->now = bpf_ktime_get_ns();
+	c->v.conn_hit = 0;
+	c->have_hash = 0;
 	lb_classify(ctx, c);
 	lb_count_verdict(&c->v, c->p.frame_len);
 	if (c->v.action == RAIL_VERDICT_TX)

@@ -336,11 +336,14 @@ Result<DataPlaneStats> XdpDataPlane::stats() const {
   DataPlaneStats out;
   const int ncpus = libbpf_num_possible_cpus();
   if (ncpus <= 0) return libbpf_error("count possible CPUs", ncpus);
-  std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpus));
-  const int fd = map_fd("rail_counters");
-  for (uint32_t i = 0; i < RAIL_CNT_MAX; ++i) {
-    if (bpf_map_lookup_elem(fd, &i, per_cpu.data()) != 0) return errno_error("read counters");
-    for (uint64_t v : per_cpu) out.counters[i] += v;
+  // One entry holding every counter (struct rail_counter_block), one copy per possible CPU.
+  std::vector<rail_counter_block> per_cpu(static_cast<size_t>(ncpus));
+  const uint32_t zero = 0;
+  if (bpf_map_lookup_elem(map_fd("rail_counters"), &zero, per_cpu.data()) != 0) {
+    return errno_error("read counters");
+  }
+  for (const rail_counter_block& block : per_cpu) {
+    for (uint32_t i = 0; i < RAIL_CNT_MAX; ++i) out.counters[i] += block.count[i];
   }
   for (uint32_t slot : applied_slots_) {
     auto t = read_traffic(map_fd("rail_service_stats"), slot);

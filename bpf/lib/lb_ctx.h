@@ -9,33 +9,39 @@
 #include "rail_abi.h"
 #include "lib/lb_parse.h"
 
+/* Internal: TX of an ICMP "too big" still to be built (never counted as such). */
+#define LB_VERDICT_TOO_BIG 3
+
 /* What one packet did; counted once, at the end (the same fields as the reference Verdict). */
 struct lb_verdict {
 	__u32 action;	  /* enum rail_verdict */
 	__u32 reason;	  /* enum rail_drop_reason, for DROP */
 	__u32 service_id; /* RAIL_NO_BACKEND when none */
 	__u32 backend_id; /* RAIL_NO_BACKEND when none */
-	__u32 new_flow;
+	__u8 new_flow;
+	/* The hot path's one event, counted with the verdict (one counter lookup per packet). */
+	__u8 conn_hit;
+	__u8 pad[2];
 };
 
 /*
- * Everything one packet needs on its way through. It lives in a per-CPU scratch map rather
- * than on the stack: the 512-byte BPF stack is shared by the whole call chain, and the header
- * buffers of the deepest helpers need it more.
+ * Everything one packet needs on its way through. It lives in a per-CPU scratch entry (an
+ * inlined lookup) rather than on the stack, which the VIP path's call chain needs (512 bytes
+ * for all frames together). It is NOT cleared per packet: every field is written by the path
+ * that later reads it (the pass path writes a handful), and the node record is read in place.
  */
 struct lb_ctx {
 	struct lb_pkt p;
 	struct lb_verdict v;
-	__u64 now;
+	__u64 now; /* bpf_ktime_get_ns(), taken only by paths that use the connection table */
 	/* The choice made for the packet (§3-§5). */
 	__u32 service_id;
 	__u32 hash_fields;
 	__u32 backend_id;
-	__u32 hash;
+	__u32 hash; /* valid once have_hash: computed only if Maglev, GUE or IPv6 outer need it */
+	__u32 too_big_mtu; /* for LB_VERDICT_TOO_BIG: the MTU to advertise */
 	__u8 encap;
-	__u8 pad[7];
-	/* A copy of rail_node: one lookup per packet, and stable while the packet is handled. */
-	struct rail_node_config node;
+	__u8 have_hash;
 };
 
 struct {

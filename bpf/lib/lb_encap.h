@@ -9,7 +9,6 @@
 
 #include "rail_abi.h"
 #include "lib/lb_parse.h"
-#include "lib/lb_ctx.h"
 
 #define LB_OUTER_TTL 64 /* a fresh hop count for the tunnel (the inner TTL is untouched) */
 
@@ -93,27 +92,6 @@ static __always_inline int lb_store_eth(struct xdp_md *ctx, __u8 *eth, __u32 eth
 	return bpf_xdp_store_bytes(ctx, 0, eth, 14);
 }
 
-/* GRE (4 bytes) or GUE's UDP header (8 bytes) after the outer IP header, as a value. */
-static __always_inline __u64 lb_tunnel_header(__u8 encap, int inner_v6, __u32 ip_len, __u32 hash,
-					      __be16 gue_port)
-{
-	__u8 t[8] = {};
-	__u64 v;
-
-	if (encap == RAIL_ENCAP_GRE) {
-		/* RFC 2784: no C/K/S, version 0; protocol = the inner ethertype. */
-		lb_put16(t + 2, inner_v6 ? LB_ETH_P_IPV6 : LB_ETH_P_IP);
-	} else if (encap == RAIL_ENCAP_GUE) {
-		/* GUE variant 1: source port = ECMP entropy from the flow (RFC 8086 §3.2); zero UDP
-		 * checksum for a tunnel (RFC 6935 / RFC 6936). */
-		lb_put16(t, 0xc000 | (hash & 0x3fff));
-		__builtin_memcpy(t + 2, &gue_port, 2);
-		lb_put16(t + 4, 8 + ip_len);
-	}
-	__builtin_memcpy(&v, t, 8);
-	return v;
-}
-
 static __always_inline __u8 lb_outer_proto(__u8 encap, int inner_v6)
 {
 	if (encap == RAIL_ENCAP_GRE)
@@ -123,69 +101,104 @@ static __always_inline __u8 lb_outer_proto(__u8 encap, int inner_v6)
 	return inner_v6 ? LB_PROTO_IPV6 : LB_PROTO_IPIP;
 }
 
+/* Does lb_encap() towards a backend of `outer_family` need the flow hash? */
+static __always_inline int lb_encap_needs_hash(__u8 encap, __u8 outer_family)
+{
+	return encap == RAIL_ENCAP_GUE ||
+	       (encap != RAIL_ENCAP_L2 && outer_family == RAIL_AF_INET6);
+}
+
 /*
  * Encapsulate the IP packet being balanced towards `be` (§6). The inner bytes are not copied:
- * the head moves and only the new headers are written.
+ * the head moves once and the new headers are written in place, a word at a time (a helper
+ * store per header cost more than building them). `hash` is only read for GUE and an IPv6
+ * outer header (lb_encap_needs_hash).
  */
-static __noinline int lb_encap(struct xdp_md *ctx, const struct lb_ctx *c,
-			       const struct rail_backend *be)
+static __always_inline int lb_encap(struct xdp_md *ctx, const struct lb_pkt *p, __u8 encap,
+				    __u32 hash, const struct rail_backend *be,
+				    const struct rail_node_config *node)
 {
-	const struct lb_pkt *p = &c->p;
-	const struct rail_node_config *node = &c->node;
-	__u8 encap = c->encap;
-	__u32 hash = c->hash;
 	__u32 ip_len = p->l3_end - p->l3_off;
 	int inner_v6 = p->family == RAIL_AF_INET6;
 	int outer_v6 = be->family == RAIL_AF_INET6;
 	__u32 overhead = lb_overhead(encap, be->family);
-	__u16 ethertype;
-	__u32 eth_len;
-	__u64 tun;
-	__u8 outer[48] = {};
-	__u8 eth[18];
+	__u16 inner_type = inner_v6 ? LB_ETH_P_IPV6 : LB_ETH_P_IP;
+	__u16 ethertype = inner_type;
+	__u8 proto = lb_outer_proto(encap, inner_v6);
+	__u8 *data, *end, *l3, *tun;
 
-	if (encap == RAIL_ENCAP_L2)
-		ethertype = inner_v6 ? LB_ETH_P_IPV6 : LB_ETH_P_IP;
-	else
+	if (encap != RAIL_ENCAP_L2)
 		ethertype = outer_v6 ? LB_ETH_P_IPV6 : LB_ETH_P_IP;
-	eth_len = lb_build_eth(eth, be->mac, node->mac, p, ethertype);
-
-	if (encap != RAIL_ENCAP_L2 && outer_v6) {
-		/* RFC 6438: the flow label carries the flow hash, for ECMP on the way. */
-		__u32 w0 = 6u << 28 | (__u32)p->tos << 20 | (hash & 0xfffff);
-
-		w0 = bpf_htonl(w0);
-		__builtin_memcpy(outer, &w0, 4);
-		lb_put16(outer + 4, overhead - 40 + ip_len);
-		outer[6] = lb_outer_proto(encap, inner_v6);
-		outer[7] = LB_OUTER_TTL;
-		__builtin_memcpy(outer + 8, node->outer_src_v6, 16);
-		__builtin_memcpy(outer + 24, be->addr, 16);
-		tun = lb_tunnel_header(encap, inner_v6, ip_len, hash, node->gue_port);
-		__builtin_memcpy(outer + 40, &tun, 8);
-	} else if (encap != RAIL_ENCAP_L2) {
-		outer[0] = 0x45;
-		outer[1] = p->tos;
-		lb_put16(outer + 2, overhead + ip_len);
-		outer[6] = 0x40; /* DF: Rail never fragments, PMTUD answers instead (§7) */
-		outer[8] = LB_OUTER_TTL;
-		outer[9] = lb_outer_proto(encap, inner_v6);
-		__builtin_memcpy(outer + 12, &node->outer_src_v4, 4);
-		__builtin_memcpy(outer + 16, &be->addr[0], 4);
-		lb_put16(outer + 10, lb_ipv4_csum20(outer));
-		tun = lb_tunnel_header(encap, inner_v6, ip_len, hash, node->gue_port);
-		__builtin_memcpy(outer + 20, &tun, 8);
+	if (lb_reframe(ctx, p->l3_off, (p->has_vlan ? 18 : 14) + overhead, ip_len))
+		return -1;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	/* Every output frame is at least 14 + 20 bytes: the bound only informs the verifier. */
+	if (data + 18 > end)
+		return -1;
+	*(__u32 *)data = *(const __u32 *)&be->mac[0];
+	*(__u16 *)(data + 4) = *(const __u16 *)&be->mac[4];
+	*(__u16 *)(data + 6) = *(const __u16 *)&node->mac[0];
+	*(__u32 *)(data + 8) = *(const __u32 *)&node->mac[2];
+	l3 = data + 14;
+	if (p->has_vlan) { /* the input's 802.1Q tag is kept as it was (§6) */
+		*(__be16 *)(data + 12) = bpf_htons(LB_ETH_P_8021Q);
+		*(__be16 *)(data + 14) = p->vlan_tci;
+		l3 = data + 18;
 	}
-
-	if (lb_reframe(ctx, p->l3_off, eth_len + overhead, ip_len))
-		return -1;
-	if (lb_store_eth(ctx, eth, eth_len))
-		return -1;
+	*(__be16 *)(l3 - 2) = bpf_htons(ethertype);
 	if (overhead == 0)
 		return 0;
-	if (overhead > sizeof(outer))
-		return -1;
-	return bpf_xdp_store_bytes(ctx, eth_len, outer, overhead) ? -1 : 0;
+
+	if (outer_v6) {
+		if (l3 + 40 > end)
+			return -1;
+		/* RFC 6438: the flow label carries the flow hash, for ECMP on the way. */
+		*(__be32 *)l3 = bpf_htonl(6u << 28 | (__u32)p->tos << 20 | (hash & 0xfffff));
+		*(__be16 *)(l3 + 4) = bpf_htons(overhead - 40 + ip_len);
+		l3[6] = proto;
+		l3[7] = LB_OUTER_TTL;
+		__builtin_memcpy(l3 + 8, node->outer_src_v6, 16);
+		__builtin_memcpy(l3 + 24, be->addr, 16);
+		tun = l3 + 40;
+	} else {
+		__be16 *w = (__be16 *)l3;
+		__u32 saddr = node->outer_src_v4, daddr = be->addr[0];
+		__u32 sum;
+
+		if (l3 + 20 > end)
+			return -1;
+		w[0] = bpf_htons(0x4500 | p->tos);
+		w[1] = bpf_htons(overhead + ip_len);
+		w[2] = 0;
+		w[3] = bpf_htons(0x4000); /* DF: Rail never fragments, PMTUD answers instead (§7) */
+		w[4] = bpf_htons(LB_OUTER_TTL << 8 | proto);
+		*(__u32 *)(l3 + 12) = saddr;
+		*(__u32 *)(l3 + 16) = daddr;
+		/* RFC 791 sum of the words as stored (RFC 1071: byte order does not matter). */
+		sum = (__u32)w[0] + w[1] + w[3] + w[4] + (saddr & 0xffff) + (saddr >> 16) +
+		      (daddr & 0xffff) + (daddr >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		w[5] = (__u16)~sum;
+		tun = l3 + 20;
+	}
+	if (encap == RAIL_ENCAP_GRE) {
+		/* RFC 2784: no C/K/S, version 0; protocol = the inner ethertype. */
+		if (tun + 4 > end)
+			return -1;
+		*(__be32 *)tun = bpf_htonl(inner_type);
+	} else if (encap == RAIL_ENCAP_GUE) {
+		/* GUE variant 1: source port = ECMP entropy from the flow (RFC 8086 §3.2); zero UDP
+		 * checksum for a tunnel (RFC 6935 / RFC 6936). */
+		if (tun + 8 > end)
+			return -1;
+		*(__be16 *)tun = bpf_htons(0xc000 | (hash & 0x3fff));
+		*(__be16 *)(tun + 2) = node->gue_port;
+		*(__be16 *)(tun + 4) = bpf_htons(8 + ip_len);
+		*(__be16 *)(tun + 6) = 0;
+	}
+	return 0;
 }
 
 #endif /* RAIL_BPF_LIB_LB_ENCAP_H */

@@ -52,6 +52,7 @@ static __noinline int lb_echo_reply(struct xdp_md *ctx, const struct lb_pkt *p)
 	__u16 csum;
 	__u8 icmp[4];
 	__u8 eth[18];
+	__u8 macs[12];
 	__u32 eth_len;
 
 	if (v6) {
@@ -85,7 +86,10 @@ static __noinline int lb_echo_reply(struct xdp_md *ctx, const struct lb_pkt *p)
 	if (bpf_xdp_store_bytes(ctx, p->l4_off, icmp, 4))
 		return -1;
 
-	eth_len = lb_build_eth(eth, p->eth_src, p->eth_dst, p, v6 ? LB_ETH_P_IPV6 : LB_ETH_P_IP);
+	/* Back where it came from: the input's source MAC is the destination. */
+	if (bpf_xdp_load_bytes(ctx, 0, macs, sizeof(macs)))
+		return -1;
+	eth_len = lb_build_eth(eth, macs + 6, macs, p, v6 ? LB_ETH_P_IPV6 : LB_ETH_P_IP);
 	if (lb_reframe(ctx, p->l3_off, eth_len, p->l3_end - p->l3_off))
 		return -1;
 	return lb_store_eth(ctx, eth, eth_len) ? -1 : 0;
@@ -116,6 +120,7 @@ static __noinline int lb_too_big(struct xdp_md *ctx, const struct lb_pkt *p, __u
 	__u16 csum;
 	void *data, *data_end;
 	__u8 eth[18];
+	__u8 macs[12];
 
 	/* Config guarantees a too-big packet is longer than the quote (mtu bounds, §7). */
 	if (p->l3_end - p->l3_off < LB_TOO_BIG_QUOTE)
@@ -151,7 +156,10 @@ static __noinline int lb_too_big(struct xdp_md *ctx, const struct lb_pkt *p, __u
 		lb_put16(h + 26, mtu & 0xffff); /* next-hop MTU in the low 16 bits */
 		hl = 28;
 	}
-	eth_len = lb_build_eth(eth, p->eth_src, p->eth_dst, p, v6 ? LB_ETH_P_IPV6 : LB_ETH_P_IP);
+	/* Back where it came from: the input's source MAC is the destination. */
+	if (bpf_xdp_load_bytes(ctx, 0, macs, sizeof(macs)))
+		return -1;
+	eth_len = lb_build_eth(eth, macs + 6, macs, p, v6 ? LB_ETH_P_IPV6 : LB_ETH_P_IP);
 	if (lb_reframe(ctx, p->l3_off, eth_len + hl, LB_TOO_BIG_QUOTE))
 		return -1;
 

@@ -14,6 +14,12 @@
  */
 const volatile __u64 lb_conn_tcp_timeout_ns = 300ull * 1000000000ull;
 const volatile __u64 lb_conn_other_timeout_ns = 30ull * 1000000000ull;
+/*
+ * A connection hit rewrites last_seen only when it is older than this: writing it on every
+ * packet dirties the entry's cache line per packet for a value only compared against idle
+ * timeouts of tens of seconds (an entry may so expire up to this much early).
+ */
+const volatile __u64 lb_conn_refresh_ns = 1000000000ull;
 
 /* Destination addresses that are VIPs: one lookup decides "ours or PASS" (packet-path §2.4). */
 struct {
@@ -121,12 +127,12 @@ struct {
 	__type(value, struct rail_node_config);
 } rail_node SEC(".maps");
 
-/* enum rail_counter -> count, per CPU (summed by user space). */
+/* All counters of a CPU in one entry (summed by user space): one lookup per packet. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, RAIL_CNT_MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct rail_counter_block);
 } rail_counters SEC(".maps");
 
 struct {

@@ -11,12 +11,11 @@
 #include "rail_abi.h"
 
 /*
- * Headers are copied out of the frame with bpf_xdp_load_bytes() (kernel >= 5.18) at offsets
- * the parser computes: the verifier then checks a handful of helper calls with constant sizes
- * instead of every variable-offset packet pointer (IPv4 options, VLAN, IPv6 extension headers,
- * GRE options, a GRE-inner header all move the offsets). Every bound is checked against the
- * datagram end by hand first, as the reference parser does, because the frame may carry
- * Ethernet padding past it.
+ * Headers are read in place (direct packet access): a helper call per header cost more than
+ * the rest of the pass path together. lb_at() is the one place that turns a parser offset into a
+ * pointer the verifier accepts. Every bound is still checked by hand against the datagram end
+ * first, as the reference parser does, because the frame may carry Ethernet padding past it.
+ * The program is not frags-aware, so data..data_end is the whole frame.
  */
 
 #define LB_ETH_P_IP 0x0800
@@ -43,6 +42,12 @@
 
 #define LB_MAX_EXT_HEADERS 4 /* packet-path.md §2.5 */
 
+/*
+ * Larger than any linear XDP frame (a page): offsets past it cannot be in the frame anyway, and
+ * the bound is what lets the verifier accept a packet pointer plus a computed offset.
+ */
+#define LB_MAX_OFF 0x3fff
+
 /* The frame as parsed so far. Offsets are from the start of the received frame. */
 struct lb_pkt {
 	__u32 frame_len; /* bytes as received */
@@ -58,8 +63,6 @@ struct lb_pkt {
 	__u32 frag_id;
 	__u16 frag_off; /* in 8-byte units */
 	__be16 vlan_tci;
-	__u8 eth_dst[6];
-	__u8 eth_src[6];
 	__u8 has_vlan;
 	__u8 family; /* RAIL_AF_INET / RAIL_AF_INET6 */
 	__u8 proto;  /* upper-layer protocol once the extension headers are walked */
@@ -89,27 +92,40 @@ static __always_inline __u32 lb_avail(__u32 off, __u32 end)
 	return off < end ? end - off : 0;
 }
 
+/* `len` bytes at frame offset `off`, or NULL if the frame is shorter. */
+static __always_inline void *lb_at(struct xdp_md *ctx, __u32 off, __u32 len)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	void *ptr;
+
+	if (off > LB_MAX_OFF)
+		return NULL;
+	ptr = data + off;
+	if (ptr + len > end)
+		return NULL;
+	return ptr;
+}
+
 /* Ethernet + at most one 802.1Q tag. Returns 0 or a drop reason; *ethertype in host order. */
 static __always_inline int lb_parse_l2(struct xdp_md *ctx, struct lb_pkt *p, __u16 *ethertype)
 {
-	__u8 eth[14];
-	__u8 tag[4];
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
 	__u16 type;
 
-	if (p->frame_len < sizeof(eth) || bpf_xdp_load_bytes(ctx, 0, eth, sizeof(eth)))
+	if (data + 14 > end)
 		return RAIL_DROP_MALFORMED_L2;
-	__builtin_memcpy(p->eth_dst, eth, 6);
-	__builtin_memcpy(p->eth_src, eth + 6, 6);
-	type = (__u16)eth[12] << 8 | eth[13];
-	p->l2_len = sizeof(eth);
+	type = bpf_ntohs(*(__be16 *)(data + 12));
+	p->l2_len = 14;
+	p->has_vlan = 0;
 	if (type == LB_ETH_P_8021Q) {
-		if (p->frame_len < sizeof(eth) + sizeof(tag) ||
-		    bpf_xdp_load_bytes(ctx, sizeof(eth), tag, sizeof(tag)))
+		if (data + 18 > end)
 			return RAIL_DROP_MALFORMED_L2;
 		p->has_vlan = 1;
-		__builtin_memcpy(&p->vlan_tci, tag, 2);
-		type = (__u16)tag[2] << 8 | tag[3];
-		p->l2_len += sizeof(tag);
+		p->vlan_tci = *(__be16 *)(data + 14);
+		type = bpf_ntohs(*(__be16 *)(data + 16));
+		p->l2_len = 18;
 	}
 	*ethertype = type;
 	return 0;
@@ -123,46 +139,53 @@ static __always_inline int lb_parse_l3(struct xdp_md *ctx, struct lb_pkt *p, __u
 				       __u32 span_end, __u16 ethertype)
 {
 	__u32 avail = lb_avail(off, span_end);
-	__u8 h[40];
+	__u32 hl, total;
+	__u8 *h;
 
 	p->l3_off = off;
 	p->has_frag_hdr = 0;
 	p->ext_count = 0;
 	if (ethertype == LB_ETH_P_IP) {
-		__u32 hl, total;
 		__u16 frag;
 
-		if (avail < 20 || bpf_xdp_load_bytes(ctx, off, h, 20))
+		if (avail < 20)
+			return RAIL_DROP_MALFORMED_L3;
+		h = lb_at(ctx, off, 20);
+		if (!h)
 			return RAIL_DROP_MALFORMED_L3;
 		hl = (h[0] & 0x0f) * 4;
-		total = (__u32)h[2] << 8 | h[3];
+		total = bpf_ntohs(*(__be16 *)(h + 2));
 		if ((h[0] >> 4) != 4 || hl < 20 || total < hl || total > avail)
 			return RAIL_DROP_MALFORMED_L3;
 		p->family = RAIL_AF_INET;
 		p->hdr_len = hl;
 		p->l3_end = off + total;
 		p->tos = h[1];
-		p->frag_id = (__u32)h[4] << 8 | h[5];
-		frag = (__u16)h[6] << 8 | h[7];
+		p->frag_id = bpf_ntohs(*(__be16 *)(h + 4));
+		frag = bpf_ntohs(*(__be16 *)(h + 6));
 		p->df = (frag & 0x4000) != 0;
 		p->mf = (frag & 0x2000) != 0;
 		p->frag_off = frag & 0x1fff;
 		p->proto = h[9];
-		__builtin_memcpy(&p->src[0], h + 12, 4);
-		__builtin_memcpy(&p->dst[0], h + 16, 4);
+		p->src[0] = *(__u32 *)(h + 12);
+		p->dst[0] = *(__u32 *)(h + 16);
 		p->src[1] = p->src[2] = p->src[3] = 0;
 		p->dst[1] = p->dst[2] = p->dst[3] = 0;
 		p->l4_off = off + hl;
 		p->ext_walked = 1;
 		return 0;
 	}
-	if (avail < 40 || bpf_xdp_load_bytes(ctx, off, h, 40))
+	if (avail < 40)
 		return RAIL_DROP_MALFORMED_L3;
-	if ((h[0] >> 4) != 6 || 40 + ((__u32)h[4] << 8 | h[5]) > avail)
+	h = lb_at(ctx, off, 40);
+	if (!h)
+		return RAIL_DROP_MALFORMED_L3;
+	total = 40 + bpf_ntohs(*(__be16 *)(h + 4));
+	if ((h[0] >> 4) != 6 || total > avail)
 		return RAIL_DROP_MALFORMED_L3;
 	p->family = RAIL_AF_INET6;
 	p->hdr_len = 40;
-	p->l3_end = off + 40 + ((__u32)h[4] << 8 | h[5]);
+	p->l3_end = off + total;
 	p->tos = (__u8)(h[0] << 4 | h[1] >> 4);
 	p->frag_id = 0;
 	p->df = 0;
@@ -190,7 +213,7 @@ static __always_inline int lb_walk_ext(struct xdp_md *ctx, struct lb_pkt *p)
 {
 	__u32 pos = p->l4_off, end = p->l3_end;
 	__u8 next = p->proto, count = 0;
-	__u8 h[8];
+	__u8 *h;
 
 	if (p->ext_walked)
 		return 0;
@@ -201,16 +224,18 @@ static __always_inline int lb_walk_ext(struct xdp_md *ctx, struct lb_pkt *p)
 			return RAIL_DROP_MALFORMED_L3;
 		count++;
 		/* Every one of these headers is at least 8 bytes (RFC 8200 §4.3-4.6). */
-		if (lb_avail(pos, end) < 8 || bpf_xdp_load_bytes(ctx, pos, h, 8))
+		if (lb_avail(pos, end) < 8)
+			return RAIL_DROP_MALFORMED_L3;
+		h = lb_at(ctx, pos, 8);
+		if (!h)
 			return RAIL_DROP_MALFORMED_L3;
 		if (next == 44) {
-			__u16 off_m = (__u16)h[2] << 8 | h[3];
+			__u16 off_m = bpf_ntohs(*(__be16 *)(h + 2));
 
 			p->has_frag_hdr = 1;
 			p->frag_off = off_m >> 3;
 			p->mf = off_m & 1;
-			p->frag_id =
-			    (__u32)h[4] << 24 | (__u32)h[5] << 16 | (__u32)h[6] << 8 | h[7];
+			p->frag_id = bpf_ntohl(*(__be32 *)(h + 4));
 			next = h[0];
 			pos += 8;
 			if (p->frag_off)
@@ -235,24 +260,30 @@ static __always_inline int lb_walk_ext(struct xdp_md *ctx, struct lb_pkt *p)
 static __always_inline int lb_parse_l4(struct xdp_md *ctx, struct lb_pkt *p)
 {
 	__u32 avail = lb_avail(p->l4_off, p->l3_end);
-	__u8 h[14];
+	__u8 *h;
 
 	if (p->proto == LB_PROTO_TCP) {
-		if (avail < 20 || bpf_xdp_load_bytes(ctx, p->l4_off, h, 14))
+		if (avail < 20)
+			return RAIL_DROP_MALFORMED_L4;
+		h = lb_at(ctx, p->l4_off, 14);
+		if (!h)
 			return RAIL_DROP_MALFORMED_L4;
 		p->tcp_flags = h[13];
 	} else if (p->proto == LB_PROTO_UDP || p->proto == LB_PROTO_ICMP ||
 		   p->proto == LB_PROTO_ICMPV6) {
-		if (avail < 8 || bpf_xdp_load_bytes(ctx, p->l4_off, h, 8))
+		if (avail < 8)
+			return RAIL_DROP_MALFORMED_L4;
+		h = lb_at(ctx, p->l4_off, 8);
+		if (!h)
 			return RAIL_DROP_MALFORMED_L4;
 		p->icmp_type = h[0];
 		p->icmp_code = h[1];
-		__builtin_memcpy(&p->icmp_csum, h + 2, 2);
+		p->icmp_csum = *(__be16 *)(h + 2);
 	} else {
 		return 0;
 	}
-	__builtin_memcpy(&p->sport, h, 2);
-	__builtin_memcpy(&p->dport, h + 2, 2);
+	p->sport = *(__be16 *)h;
+	p->dport = *(__be16 *)(h + 2);
 	return 0;
 }
 
@@ -265,12 +296,15 @@ static __always_inline int lb_parse_gre(struct xdp_md *ctx, const struct lb_pkt 
 {
 	__u32 pos = p->l4_off, end = p->l3_end;
 	__u16 flags, proto;
-	__u8 h[4];
+	__u8 *h;
 
-	if (lb_avail(pos, end) < 4 || bpf_xdp_load_bytes(ctx, pos, h, 4))
+	if (lb_avail(pos, end) < 4)
 		return RAIL_DROP_MALFORMED_ENCAP;
-	flags = (__u16)h[0] << 8 | h[1];
-	proto = (__u16)h[2] << 8 | h[3];
+	h = lb_at(ctx, pos, 4);
+	if (!h)
+		return RAIL_DROP_MALFORMED_ENCAP;
+	flags = bpf_ntohs(*(__be16 *)h);
+	proto = bpf_ntohs(*(__be16 *)(h + 2));
 	if ((flags & LB_GRE_VERSION) || (flags & LB_GRE_ROUTING))
 		return RAIL_DROP_UNSUPPORTED_ENCAP;
 	pos += 4;

@@ -13,6 +13,21 @@
 
 #define LB_PORT_FIELDS (RAIL_HASH_SRC_PORT | RAIL_HASH_DST_PORT)
 
+/* The node record (an inlined array lookup: cheap enough to repeat where it is needed). */
+static __always_inline struct rail_node_config *lb_node(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&rail_node, &zero);
+}
+
+static __always_inline __u32 lb_seed(void)
+{
+	struct rail_node_config *node = lb_node();
+
+	return node ? node->hash_seed : 0;
+}
+
 static __always_inline void lb_copy_addr(__u32 *to, const __u32 *from)
 {
 	to[0] = from[0];
@@ -124,16 +139,22 @@ static __always_inline __u64 lb_conn_timeout(__u8 proto)
 
 /*
  * The connection-table backend of a flow if it is still usable, else RAIL_NO_BACKEND.
- * `refresh` marks the flow as seen (a packet of the flow); an ICMP error only peeks.
+ * `refresh` marks the flow as seen (a packet of the flow); an ICMP error only peeks. The entry
+ * is updated in place through the value pointer (no map update call on a hit), and only once
+ * its timestamp is lb_conn_refresh_ns old, so a busy flow does not dirty it every packet.
  */
 static __always_inline __u32 lb_conn_lookup(const struct rail_flow_key *key, __u32 service_id,
 					    __u64 now, int refresh)
 {
 	struct rail_conn *conn = bpf_map_lookup_elem(&rail_conntrack, key);
+	__u64 age;
 
-	if (!conn || now - conn->last_seen_ns > lb_conn_timeout(key->proto))
+	if (!conn)
 		return RAIL_NO_BACKEND;
-	if (refresh)
+	age = now - conn->last_seen_ns;
+	if (age > lb_conn_timeout(key->proto))
+		return RAIL_NO_BACKEND;
+	if (refresh && age > lb_conn_refresh_ns)
 		conn->last_seen_ns = now;
 	if (!lb_usable(conn->backend_id, service_id))
 		return RAIL_NO_BACKEND;
