@@ -136,7 +136,7 @@ RAIL_STATIC_ASSERT(sizeof(struct rail_backend) == 24, "rail_backend layout");
 struct rail_conn {
 	__u32 backend_id;
 	__u32 service_id;
-	__u64 last_seen_ns; /* bpf_ktime_get_ns() of the last packet */
+	__u64 last_seen_ns; /* balancer clock (jiffies in ns, lb_now()) at the last refresh */
 };
 RAIL_STATIC_ASSERT(sizeof(struct rail_conn) == 16, "rail_conn layout");
 

@@ -159,7 +159,7 @@ static __always_inline void lb_steer_icmp_error_(struct xdp_md *ctx, struct lb_c
 	c->hash = lb_hash(q.dst, q.src, q.dport, q.sport, q.proto, p->family, c->hash_fields,
 			  lb_seed());
 	c->have_hash = 1;
-	c->backend_id = lb_conn_lookup(&key, c->service_id, bpf_ktime_get_ns(), 0);
+	c->backend_id = lb_conn_lookup(&key, c->service_id, lb_now(), 0);
 	if (c->backend_id == RAIL_NO_BACKEND)
 		c->backend_id = lb_maglev_pick(c->service_id, c->hash);
 	if (c->backend_id == RAIL_NO_BACKEND)
@@ -242,7 +242,7 @@ static __always_inline void lb_balance(struct xdp_md *ctx, struct lb_ctx *c)
 	lb_take_service(c, svc);
 	lb_flow_key(&key, p->src, p->dst, p->sport, p->dport, p->proto, p->family);
 	/* The clock only for packets that reach the connection table. */
-	c->now = bpf_ktime_get_ns();
+	c->now = lb_now();
 	/* A SYN (without ACK) starts a flow: always Maglev, so a reused 5-tuple follows the
 	 * current table rather than a stale entry (§3). */
 	syn =

@@ -33,7 +33,7 @@ struct lb_verdict {
 struct lb_ctx {
 	struct lb_pkt p;
 	struct lb_verdict v;
-	__u64 now; /* bpf_ktime_get_ns(), taken only by paths that use the connection table */
+	__u64 now; /* lb_now(), taken only by paths that use the connection table */
 	/* The choice made for the packet (§3-§5). */
 	__u32 service_id;
 	__u32 hash_fields;

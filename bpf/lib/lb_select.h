@@ -13,6 +13,22 @@
 
 #define LB_PORT_FIELDS (RAIL_HASH_SRC_PORT | RAIL_HASH_DST_PORT)
 
+/* The kernel's tick rate, from its config (/proc/config.gz); 0 when libbpf cannot tell. */
+extern int CONFIG_HZ __kconfig __weak;
+
+/*
+ * The connection table's clock, in ns. bpf_jiffies64() is inlined by the verifier, while
+ * bpf_ktime_get_ns() is a helper call that costs as much as a hash lookup on a VM with
+ * return-thunk mitigations; tick resolution (<= 10 ms) is plenty against idle timeouts of
+ * tens of seconds. CONFIG_HZ is a load-time constant, so only one branch survives.
+ */
+static __always_inline __u64 lb_now(void)
+{
+	if (CONFIG_HZ > 0)
+		return bpf_jiffies64() * (1000000000ull / (__u64)CONFIG_HZ);
+	return bpf_ktime_get_ns();
+}
+
 /* The node record (an inlined array lookup: cheap enough to repeat where it is needed). */
 static __always_inline struct rail_node_config *lb_node(void)
 {
