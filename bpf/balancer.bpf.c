@@ -156,8 +156,8 @@ static __always_inline void lb_steer_icmp_error_(struct xdp_md *ctx, struct lb_c
 	lb_take_service(c, svc);
 	/* The flow is the reverse of the quoted reply: client -> VIP. */
 	lb_flow_key(&key, q.dst, q.src, q.dport, q.sport, q.proto, p->family);
-	c->hash = lb_hash(q.dst, q.src, q.dport, q.sport, q.proto, p->family, c->hash_fields,
-			  lb_seed());
+	c->hash =
+	    lb_hash(q.dst, q.src, q.dport, q.sport, q.proto, p->family, c->hash_fields, lb_seed());
 	c->have_hash = 1;
 	c->backend_id = lb_conn_lookup(&key, c->service_id, lb_now(), 0);
 	if (c->backend_id == RAIL_NO_BACKEND)

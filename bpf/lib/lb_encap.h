@@ -104,8 +104,7 @@ static __always_inline __u8 lb_outer_proto(__u8 encap, int inner_v6)
 /* Does lb_encap() towards a backend of `outer_family` need the flow hash? */
 static __always_inline int lb_encap_needs_hash(__u8 encap, __u8 outer_family)
 {
-	return encap == RAIL_ENCAP_GUE ||
-	       (encap != RAIL_ENCAP_L2 && outer_family == RAIL_AF_INET6);
+	return encap == RAIL_ENCAP_GUE || (encap != RAIL_ENCAP_L2 && outer_family == RAIL_AF_INET6);
 }
 
 /*
