@@ -1,0 +1,152 @@
+// Config edits: structural changes on the model, or on the YAML tree for documents in the
+// config's own shape, then one pass through the loader for validation.
+#include "daemon/controller/config_edit.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <regex>
+#include <sstream>
+
+#include "daemon/config/config_writer.h"
+#include "daemon/config/yaml_loader.h"
+
+namespace rail::daemon {
+namespace {
+
+constexpr std::string_view kSource = "api";
+
+// "api:12:3: vips[2].port: 70000 is not a port" -> "vips[2].port: 70000 is not a port".
+std::string strip_positions(const std::string& text) {
+  static const std::regex position("^api:[0-9]+:[0-9]+: ");
+  std::istringstream in(text);
+  std::string line, out;
+  while (std::getline(in, line)) {
+    if (!out.empty()) out += '\n';
+    out += std::regex_replace(line, position, "");
+  }
+  return out;
+}
+
+Result<DaemonConfig> parse_generated(const std::string& text) {
+  auto parsed = parse_config(text, kSource);
+  if (!parsed) return make_error(parsed.error().code, strip_positions(parsed.error().message));
+  return parsed;
+}
+
+// The running config as a YAML tree, `document` parsed, and `edit` applied to both.
+template <typename Edit>
+Result<DaemonConfig> edit_tree(const DaemonConfig& config, std::string_view document,
+                               const char* what, Edit edit) {
+  try {
+    YAML::Node tree = YAML::Load(to_yaml(config));
+    YAML::Node item = YAML::Load(std::string(document));
+    if (!item.IsMap())
+      return make_error(ErrorCode::kInvalidArgument, std::string(what) + " must be a mapping");
+    RAIL_TRY(edit(tree, item));
+    YAML::Emitter out;
+    out << tree;
+    return parse_generated(out.c_str());
+  } catch (const YAML::Exception& e) {
+    return make_error(ErrorCode::kInvalidArgument, std::string(what) + ": " + e.what());
+  }
+}
+
+Pool* find_pool(DaemonConfig& c, const std::string& name) {
+  for (Pool& p : c.pools)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+}  // namespace
+
+Result<DaemonConfig> revalidate(const DaemonConfig& config) {
+  return parse_generated(to_yaml(config));
+}
+
+Result<DaemonConfig> with_vip(const DaemonConfig& config, std::string_view vip_document) {
+  return edit_tree(config, vip_document, "vip", [&](YAML::Node& tree, YAML::Node& vip) -> Status {
+    if (vip["name"] && vip["name"].IsScalar()) {
+      const std::string name = vip["name"].as<std::string>();
+      for (const Vip& v : config.vips)
+        if (v.name == name)
+          return make_error(ErrorCode::kAlreadyExists, "a VIP named \"" + name + "\" exists");
+    }
+    YAML::Node vips = tree["vips"];
+    if (!vips.IsSequence()) vips = YAML::Node(YAML::NodeType::Sequence);
+    vips.push_back(vip);
+    tree["vips"] = vips;
+    return ok();
+  });
+}
+
+Result<DaemonConfig> without_vip(const DaemonConfig& config, const std::string& name) {
+  DaemonConfig next = config;
+  auto it = std::find_if(next.vips.begin(), next.vips.end(),
+                         [&](const Vip& v) { return v.name == name; });
+  if (it == next.vips.end())
+    return make_error(ErrorCode::kNotFound, "no VIP named \"" + name + "\"");
+  const std::string pool = it->pool;
+  next.vips.erase(it);
+  // An inline pool is hoisted under its VIP's name (no named pool may have it): it goes too,
+  // unless another VIP was since pointed at it.
+  const bool shared =
+      std::any_of(next.vips.begin(), next.vips.end(), [&](const Vip& v) { return v.pool == pool; });
+  if (pool == name && !shared)
+    std::erase_if(next.pools, [&](const Pool& p) { return p.name == pool; });
+  return revalidate(next);
+}
+
+Result<DaemonConfig> with_backend(const DaemonConfig& config, const std::string& pool,
+                                  std::string_view backend_document) {
+  if (!config.find_pool(pool))
+    return make_error(ErrorCode::kNotFound, "no pool named \"" + pool + "\"");
+  return edit_tree(
+      config, backend_document, "backend", [&](YAML::Node& tree, YAML::Node& backend) -> Status {
+        if (backend["address"] && backend["address"].IsScalar()) {
+          auto addr = IpAddress::parse(backend["address"].as<std::string>());
+          const Pool* p = config.find_pool(pool);
+          for (const PoolBackend& b : p->backends)
+            if (addr && b.address == *addr)
+              return make_error(ErrorCode::kAlreadyExists,
+                                "pool \"" + pool + "\" already has backend " + addr->to_string());
+        }
+        for (YAML::Node p : tree["pools"]) {
+          if (p["name"].as<std::string>() != pool) continue;
+          YAML::Node backends = p["backends"];
+          if (!backends.IsSequence()) backends = YAML::Node(YAML::NodeType::Sequence);
+          backends.push_back(backend);
+          p["backends"] = backends;
+        }
+        return ok();
+      });
+}
+
+Result<DaemonConfig> without_backend(const DaemonConfig& config, const std::string& pool,
+                                     const IpAddress& address) {
+  DaemonConfig next = config;
+  Pool* p = find_pool(next, pool);
+  if (!p) return make_error(ErrorCode::kNotFound, "no pool named \"" + pool + "\"");
+  const size_t before = p->backends.size();
+  std::erase_if(p->backends, [&](const PoolBackend& b) { return b.address == address; });
+  if (p->backends.size() == before)
+    return make_error(ErrorCode::kNotFound,
+                      "pool \"" + pool + "\" has no backend " + address.to_string());
+  return revalidate(next);
+}
+
+Result<DaemonConfig> with_weight(const DaemonConfig& config, const std::string& pool,
+                                 const IpAddress& address, uint32_t weight) {
+  DaemonConfig next = config;
+  Pool* p = find_pool(next, pool);
+  if (!p) return make_error(ErrorCode::kNotFound, "no pool named \"" + pool + "\"");
+  auto it = std::find_if(p->backends.begin(), p->backends.end(),
+                         [&](const PoolBackend& b) { return b.address == address; });
+  if (it == p->backends.end())
+    return make_error(ErrorCode::kNotFound,
+                      "pool \"" + pool + "\" has no backend " + address.to_string());
+  it->weight = weight;
+  return revalidate(next);
+}
+
+}  // namespace rail::daemon
