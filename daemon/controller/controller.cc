@@ -1,6 +1,7 @@
 // Controller: life cycle and the change protocol (translate -> apply -> commit -> persist).
 #include "daemon/controller/controller.h"
 
+#include <chrono>
 #include <set>
 #include <tuple>
 
@@ -110,6 +111,7 @@ void Controller::resolve_missing(State& s) {
 }
 
 Status Controller::commit(State next, std::string_view event, bool config_changed) {
+  const auto start = std::chrono::steady_clock::now();
   resolve_missing(next);
   auto lb = translate(next);
   if (!lb) {
@@ -132,6 +134,8 @@ Status Controller::commit(State next, std::string_view event, bool config_change
     }
   }
   applied_ = std::move(*lb);
+  last_apply_seconds_ =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const bool runtime_changed = !(next.runtime == state_.runtime);
   state_ = std::move(next);
   ++changes_;

@@ -116,6 +116,7 @@ class Controller {
   uint64_t changes_ = 0;
   uint64_t refused_ = 0;
   uint64_t persist_errors_ = 0;
+  double last_apply_seconds_ = 0;
 };
 
 // The config's check as the health engine's spec.

@@ -66,6 +66,7 @@ NodeView Controller::node() const {
   n.changes = changes_;
   n.refused_changes = refused_;
   n.persist_errors = persist_errors_;
+  n.last_apply_seconds = last_apply_seconds_;
   n.data_plane = std::string(data_plane_.name());
   return n;
 }

@@ -22,7 +22,9 @@ inline IpAddress ip(const char* text) {
 }
 
 // Three backends in pool "web" behind www (198.18.100.1:80/tcp); `check` is the pool's check.
-inline std::string world_yaml(const std::string& dir, const std::string& check = "type: none") {
+inline std::string world_yaml(
+    const std::string& dir, const std::string& check = "type: none",
+    const std::string& backends = "[198.18.1.1, 198.18.1.2, 198.18.1.3]") {
   return "node:\n"
          "  interfaces: [veth0]\n"
          "  mac: 02:00:00:00:0b:01\n"
@@ -32,7 +34,9 @@ inline std::string world_yaml(const std::string& dir, const std::string& check =
          "/running.yaml\n"
          "pools:\n"
          "  - name: web\n"
-         "    backends: [198.18.1.1, 198.18.1.2, 198.18.1.3]\n"
+         "    backends: " +
+         backends +
+         "\n"
          "    check: { " +
          check +
          " }\n"
@@ -46,13 +50,15 @@ inline std::string world_yaml(const std::string& dir, const std::string& check =
 
 class ControllerWorld {
  public:
-  explicit ControllerWorld(const std::string& check = "type: none", bool health_checks = false) {
+  explicit ControllerWorld(const std::string& check = "type: none", bool health_checks = false,
+                           const std::string& backends = "[198.18.1.1, 198.18.1.2, 198.18.1.3]") {
     dir_ = std::filesystem::temp_directory_path() /
            ("rail-controller-" + std::to_string(::getpid()) + "-" + std::to_string(++counter()));
     std::filesystem::create_directories(dir_);
     config_path_ = (dir_ / "rail.yaml").string();
-    write(world_yaml(dir_.string(), check));
-    for (const char* a : {"198.18.1.1", "198.18.1.2", "198.18.1.3", "198.18.1.4"})
+    write(world_yaml(dir_.string(), check, backends));
+    for (const char* a :
+         {"198.18.1.1", "198.18.1.2", "198.18.1.3", "198.18.1.4", "127.0.0.1", "127.0.0.2"})
       macs_.set(ip(a), *MacAddress::parse("02:00:00:00:0c:01"));
     log_ = std::make_unique<EventLog>(LogLevel::kInfo, [this](const std::string& l) {
       std::lock_guard lock(log_mu_);
