@@ -78,7 +78,32 @@ RAIL_STATIC_ASSERT(sizeof(struct rail_flow_key) == 40, "rail_flow_key layout");
 #define RAIL_MAX_VIP_ADDRS 4096
 #define RAIL_NO_BACKEND 0xffffffffu
 
-/* rail_vip_addrs: "is this destination a VIP address?" (checked before anything else). */
+/*
+ * rail_vip_filter: ARRAY of RAIL_VIP_FILTER_WORDS __u64, a bitmap with the bit
+ * rail_vip_filter_bit() of every VIP address set. It is the first test of every packet: an
+ * ARRAY lookup is inlined by the verifier, a hash lookup is a helper call (15-30 ns on a kernel
+ * with return-thunk mitigations). A clear bit means "not a VIP: PASS"; a set bit may be a
+ * collision, so whatever does not find a service confirms in rail_vip_addrs.
+ */
+#define RAIL_VIP_FILTER_LOG2_BITS 20 /* 128 KiB: < 0.4% false positives at 4096 VIPs */
+#define RAIL_VIP_FILTER_WORDS (1u << (RAIL_VIP_FILTER_LOG2_BITS - 6))
+
+static inline __u32 rail_vip_filter_bit(const __u32 *addr, __u8 family)
+{
+    /* Multiplicative mixing of the address words as stored (network order): cheap, and only
+     * needs to spread real VIPs over the bitmap, not resist adversaries (a collision costs
+     * one hash lookup, never a wrong verdict). */
+    __u32 h = addr[0] * 0x9e3779b1u;
+
+    if (family == RAIL_AF_INET6)
+        h ^= addr[1] * 0x85ebca77u ^ addr[2] * 0xc2b2ae3du ^ addr[3] * 0x27d4eb2fu;
+    h ^= h >> 16;
+    h *= 0x7feb352du;
+    return h >> (32 - RAIL_VIP_FILTER_LOG2_BITS);
+}
+
+/* rail_vip_addrs: "is this destination a VIP address?" for packets the filter lets through
+ * that find no service (the authority; the filter only screens). */
 struct rail_addr_key {
 	__u32 addr[4]; /* network byte order; IPv4 in addr[0] */
 	__u8 family;   /* enum rail_family */
@@ -111,11 +136,18 @@ struct rail_service {
 RAIL_STATIC_ASSERT(sizeof(struct rail_service) == 16, "rail_service layout");
 
 /*
- * rail_maglev_tables: ARRAY_OF_MAPS, service_id -> inner ARRAY of __u32 with M + 1 entries:
- * entry 0 holds M (the table size), entries 1..M the backend ids of table positions 0..M-1.
- * User space fills a NEW inner map and swaps the outer slot, so a packet sees either the whole
- * old table or the whole new one, never a half-written one, and M always matches its table.
+ * Maglev tables, one per service slot, each an inner ARRAY of __u32: entry 0 holds M (the table
+ * size), entries 1..M the backend ids of table positions 0..M-1. A slot has its table in exactly
+ * one of two ARRAY_OF_MAPS:
+ * - rail_maglev_fast: inner maps of exactly RAIL_MAGLEV_FAST_ENTRIES entries (tables with
+ *   M + 1 <= that; the rest unused). All inner maps of one size let the verifier inline the
+ *   inner lookups (no BPF_F_INNER_MAP): Maglev costs no helper call at all.
+ * - rail_maglev_tables: inner maps of M + 1 entries (BPF_F_INNER_MAP, any M): two lookup calls.
+ * User space fills a NEW inner map and swaps the outer slot (then clears the slot in the other
+ * outer map), so a packet sees either the whole old table or the whole new one, never a
+ * half-written one, and M always matches its table. The program tries the fast map first.
  */
+#define RAIL_MAGLEV_FAST_ENTRIES 65538u /* M <= 65537, the default table size */
 
 enum rail_backend_state {
 	RAIL_BACKEND_UP = 0,      /* takes new flows */

@@ -28,6 +28,27 @@ static __always_inline void lb_pass(struct lb_ctx *c)
 	c->v.action = RAIL_VERDICT_PASS;
 }
 
+/*
+ * Is the destination really a VIP? Asked only by packets that the filter let through and that
+ * no service took (lb_vip_maybe() has false positives, never false negatives): the hash lookup
+ * stays off the paths that find their service.
+ */
+static __always_inline int lb_is_vip(struct lb_ctx *c)
+{
+	if (!c->is_vip)
+		c->is_vip = lb_vip_confirm(c->p.dst, c->p.family);
+	return c->is_vip;
+}
+
+/* No service takes the packet: dropped for `reason` if it is for a VIP, else not ours. */
+static __always_inline void lb_refuse(struct lb_ctx *c, __u32 reason)
+{
+	if (lb_is_vip(c))
+		lb_drop(c, reason);
+	else
+		lb_pass(c);
+}
+
 static __always_inline void lb_take_service(struct lb_ctx *c, const struct rail_service *svc)
 {
 	c->service_id = svc->service_id;
@@ -224,21 +245,29 @@ static __always_inline void lb_balance(struct xdp_md *ctx, struct lb_ctx *c)
 	struct rail_service *svc;
 	int syn;
 
+	/* Until a service is found the destination may be a filter collision: every other
+	 * outcome checks lb_is_vip() first (a non-VIP is PASSed whatever it looks like). */
 	if (lb_walk_ext(ctx, p))
-		return lb_drop(c, RAIL_DROP_MALFORMED_L3);
-	if (p->proto == (p->family == RAIL_AF_INET6 ? LB_PROTO_ICMPV6 : LB_PROTO_ICMP))
+		return lb_refuse(c, RAIL_DROP_MALFORMED_L3);
+	if (p->proto == (p->family == RAIL_AF_INET6 ? LB_PROTO_ICMPV6 : LB_PROTO_ICMP)) {
+		if (!lb_is_vip(c))
+			return lb_pass(c);
 		return lb_icmp(ctx, c);
+	}
 	if (p->proto != LB_PROTO_TCP && p->proto != LB_PROTO_UDP)
-		return lb_drop(c, RAIL_DROP_NO_SERVICE);
+		return lb_refuse(c, RAIL_DROP_NO_SERVICE);
 	if (p->frag_off) {
+		if (!lb_is_vip(c))
+			return lb_pass(c);
 		c->v.action = lb_later_fragment(ctx, c);
 		return;
 	}
 	if (lb_parse_l4(ctx, p))
-		return lb_drop(c, RAIL_DROP_MALFORMED_L4);
+		return lb_refuse(c, RAIL_DROP_MALFORMED_L4);
 	svc = lb_find_service(p, p->proto, p->dport);
 	if (!svc)
-		return lb_drop(c, RAIL_DROP_NO_SERVICE);
+		return lb_refuse(c, RAIL_DROP_NO_SERVICE);
+	c->is_vip = 1;
 	lb_take_service(c, svc);
 	lb_flow_key(&key, p->src, p->dst, p->sport, p->dport, p->proto, p->family);
 	/* The clock only for packets that reach the connection table. */
@@ -281,7 +310,11 @@ __noinline int lb_vip(struct xdp_md *ctx, struct lb_ctx *c)
 {
 	if (!c)
 		return RAIL_VERDICT_DROP;
+	c->is_vip = 0;
 	lb_balance(ctx, c);
+	/* Counted only now that the inner destination is known to be a VIP (not a collision). */
+	if (c->gre_ingress && c->is_vip)
+		lb_count(RAIL_CNT_GRE_INGRESS);
 	if (c->v.action == LB_VERDICT_TOO_BIG) {
 		if (lb_too_big(ctx, &c->p, c->too_big_mtu)) {
 			lb_drop(c, RAIL_DROP_ADJUST_FAILED);
@@ -334,15 +367,17 @@ static __always_inline void lb_classify(struct xdp_md *ctx, struct lb_ctx *c)
 			err = lb_parse_l3(ctx, p, inner_off, p->bytes_end, ethertype);
 			if (err)
 				return lb_drop(c, err);
-			if (!lb_addr_in(&rail_vip_addrs, p->dst, p->family))
+			if (!lb_vip_maybe(p->dst, p->family))
 				return lb_pass(c);
-			lb_count(RAIL_CNT_GRE_INGRESS);
+			c->gre_ingress = 1;
 			c->v.action = lb_vip(ctx, c);
 			return;
 		}
 	}
-	if (!lb_addr_in(&rail_vip_addrs, p->dst, p->family))
+	/* §2.4 screened without a call; lb_vip() confirms where no service vouches. */
+	if (!lb_vip_maybe(p->dst, p->family))
 		return lb_pass(c);
+	c->gre_ingress = 0;
 	c->v.action = lb_vip(ctx, c);
 }
 

@@ -169,7 +169,10 @@ Result<std::vector<uint32_t>> XdpDataPlane::assign_slots(const LbConfig& config)
 }
 
 // A new inner map with [M, ids...], swapped into the outer slot in one update: a packet sees
-// the old table or the new one, never a half-written one (abi/rail_abi.h).
+// the old table or the new one, never a half-written one (abi/rail_abi.h). Tables that fit go
+// to rail_maglev_fast (fixed-size inner maps: the program's lookups are inlined); the slot of
+// the other outer map is cleared only after the swap, and the program tries the fast map first,
+// so a table moving between the two is never missing or half-visible either.
 Status XdpDataPlane::write_table(uint32_t slot, const ServiceState& service) {
   std::vector<uint32_t> values;
   values.reserve(service.table.size() + 1);
@@ -178,11 +181,12 @@ Status XdpDataPlane::write_table(uint32_t slot, const ServiceState& service) {
     values.push_back(index == kNoBackend ? RAIL_NO_BACKEND : service.backend_ids[index]);
   if (auto it = tables_.find(slot); it != tables_.end() && it->second == values) return ok();
 
-  LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
+  const bool fast = values.size() <= RAIL_MAGLEV_FAST_ENTRIES;
+  LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = fast ? 0u : uint32_t(BPF_F_INNER_MAP));
   const std::string what = "Maglev table of service " + service.config.vip.to_string() + ":" +
                            std::to_string(service.config.port);
   int inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "rail_maglev", sizeof(uint32_t), sizeof(uint32_t),
-                             uint32_t(values.size()), &opts);
+                             fast ? RAIL_MAGLEV_FAST_ENTRIES : uint32_t(values.size()), &opts);
   if (inner < 0) return libbpf_error("create " + what, inner);
   std::vector<uint32_t> keys(values.size());
   for (uint32_t i = 0; i < keys.size(); ++i) keys[i] = i;
@@ -191,10 +195,35 @@ Status XdpDataPlane::write_table(uint32_t slot, const ServiceState& service) {
   if (bpf_map_update_batch(inner, keys.data(), values.data(), &count, nullptr) != 0) {
     for (uint32_t i = 0; i < keys.size() && st; ++i) st = update(inner, &keys[i], &values[i], what);
   }
-  if (st) st = update(map_fd("rail_maglev_tables"), &slot, &inner, "swap in " + what);
+  const char* outer = fast ? "rail_maglev_fast" : "rail_maglev_tables";
+  const char* other = fast ? "rail_maglev_tables" : "rail_maglev_fast";
+  if (st) st = update(map_fd(outer), &slot, &inner, "swap in " + what);
+  if (st) st = remove(map_fd(other), &slot, "move " + what);
   close(inner);  // the outer map holds its own reference
   if (st) tables_[slot] = std::move(values);
   return st;
+}
+
+// Writes the words of the VIP filter that differ from what the map holds (all of them the first
+// time: a map reused from a pin may hold anything). A word is one 8-byte value copy, so the
+// program sees each word old or new.
+Status XdpDataPlane::write_filter(const std::vector<uint64_t>& words) {
+  const int fd = map_fd("rail_vip_filter");
+  if (vip_filter_.size() != words.size()) {  // one batch call rather than 16k updates
+    std::vector<uint32_t> keys(words.size());
+    for (uint32_t w = 0; w < keys.size(); ++w) keys[w] = w;
+    uint32_t count = uint32_t(words.size());
+    if (bpf_map_update_batch(fd, keys.data(), words.data(), &count, nullptr) == 0) {
+      vip_filter_ = words;
+      return ok();
+    }
+  }
+  for (uint32_t w = 0; w < words.size(); ++w) {
+    if (vip_filter_.size() == words.size() && vip_filter_[w] == words[w]) continue;
+    RAIL_TRY(update(fd, &w, &words[w], "VIP filter"));
+  }
+  vip_filter_ = words;
+  return ok();
 }
 
 Status XdpDataPlane::apply(const LbConfig& config) {
@@ -291,6 +320,20 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     if (vip_keys.insert(raw(key)).second)
       RAIL_TRY(update(map_fd("rail_vip_addrs"), &key, &one, "VIP " + svc.config.vip.to_string()));
   }
+  // The filter bits of the new VIPs are set now (the union with the old ones: nothing that
+  // still has keys loses its bit); bits only the removed VIPs used are cleared in step 3.
+  std::vector<uint64_t> filter(RAIL_VIP_FILTER_WORDS, 0);
+  for (const std::string& k : vip_keys) {
+    rail_addr_key key;
+    std::memcpy(&key, k.data(), sizeof(key));
+    const uint32_t bit = rail_vip_filter_bit(key.addr, key.family);
+    filter[bit >> 6] |= uint64_t(1) << (bit & 63);
+  }
+  {
+    std::vector<uint64_t> with_old = filter;
+    for (size_t w = 0; w < vip_filter_.size(); ++w) with_old[w] |= vip_filter_[w];
+    RAIL_TRY(write_filter(with_old));
+  }
   for (const IpAddress& a : n.ingress_addresses) {
     rail_addr_key key = addr_key(a);
     if (ingress_keys.insert(raw(key)).second)
@@ -306,12 +349,14 @@ Status XdpDataPlane::apply(const LbConfig& config) {
   };
   RAIL_TRY(remove_stale(service_keys_, service_keys, "rail_services", "remove service"));
   RAIL_TRY(remove_stale(vip_keys_, vip_keys, "rail_vip_addrs", "remove VIP"));
+  RAIL_TRY(write_filter(filter));
   RAIL_TRY(remove_stale(ingress_keys_, ingress_keys, "rail_ingress_addrs", "remove ingress"));
   for (uint32_t slot : applied_slots_) {
     if (live_slots.count(slot)) continue;
     rail_service gone{};
     gone.service_id = RAIL_NO_BACKEND;
     RAIL_TRY(update(by_id_fd, &slot, &gone, "free service slot"));
+    RAIL_TRY(remove(map_fd("rail_maglev_fast"), &slot, "free Maglev slot"));
     RAIL_TRY(remove(map_fd("rail_maglev_tables"), &slot, "free Maglev slot"));
     tables_.erase(slot);
   }

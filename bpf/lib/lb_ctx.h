@@ -42,6 +42,8 @@ struct lb_ctx {
 	__u32 too_big_mtu; /* for LB_VERDICT_TOO_BIG: the MTU to advertise */
 	__u8 encap;
 	__u8 have_hash;
+	__u8 is_vip;	  /* destination confirmed a VIP (a service found, or rail_vip_addrs) */
+	__u8 gre_ingress; /* came in GRE to an ingress address (§2.3) */
 };
 
 struct {

@@ -21,7 +21,21 @@ const volatile __u64 lb_conn_other_timeout_ns = 30ull * 1000000000ull;
  */
 const volatile __u64 lb_conn_refresh_ns = 1000000000ull;
 
-/* Destination addresses that are VIPs: one lookup decides "ours or PASS" (packet-path §2.4). */
+/*
+ * Bitmap screen of the VIP addresses (abi/rail_abi.h): an inlined ARRAY lookup decides PASS for
+ * nearly every packet that is not for a VIP, without a helper call.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RAIL_VIP_FILTER_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} rail_vip_filter SEC(".maps");
+
+/*
+ * Destination addresses that are VIPs (packet-path §2.4): consulted only when the filter lets a
+ * packet through and no service takes it (a filter collision, or a VIP without that service).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, RAIL_MAX_VIP_ADDRS);
@@ -60,9 +74,27 @@ struct {
 } rail_service_by_id SEC(".maps");
 
 /*
- * Inner Maglev table template: entry 0 = M, entries 1..M = backend ids. BPF_F_INNER_MAP lets
- * every service have its own M (kernel >= 5.10); user space fills a new inner map and then
- * swaps the outer slot, so a lookup sees one whole table (abi/rail_abi.h).
+ * Maglev tables of M <= RAIL_MAGLEV_FAST_ENTRIES - 1 (abi/rail_abi.h): every inner map has the
+ * template's size, so the verifier inlines both inner lookups (no call). Entry 0 = M.
+ */
+struct lb_maglev_fast_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RAIL_MAGLEV_FAST_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, RAIL_MAX_SERVICES);
+	__type(key, __u32);
+	__array(values, struct lb_maglev_fast_inner);
+} rail_maglev_fast SEC(".maps");
+
+/*
+ * Larger tables: entry 0 = M, entries 1..M = backend ids. BPF_F_INNER_MAP lets every service
+ * have its own M (kernel >= 5.10) at the price of two lookup calls; user space fills a new inner
+ * map and then swaps the outer slot, so a lookup sees one whole table (abi/rail_abi.h).
  */
 struct lb_maglev_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

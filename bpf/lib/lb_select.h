@@ -103,13 +103,44 @@ static __always_inline struct rail_service *lb_fragment_service(const struct lb_
 	return lb_service_at(p, p->proto, 0);
 }
 
-/* Backend id at table[hash % M] of the service, or RAIL_NO_BACKEND. */
+/*
+ * May `addr` be a VIP? The bitmap screen (abi/rail_abi.h): no false negatives, so a clear bit
+ * is a definite PASS, decided without a helper call.
+ */
+static __always_inline int lb_vip_maybe(const __u32 *addr, __u8 family)
+{
+	__u32 bit = rail_vip_filter_bit(addr, family), word = bit >> 6;
+	__u64 *w = bpf_map_lookup_elem(&rail_vip_filter, &word);
+
+	return w && (*w >> (bit & 63)) & 1;
+}
+
+/* Is `addr` a VIP? The authority, for packets that passed the screen but found no service. */
+static __always_inline int lb_vip_confirm(const __u32 *addr, __u8 family)
+{
+	return lb_addr_in(&rail_vip_addrs, addr, family);
+}
+
+/*
+ * Backend id at table[hash % M] of the service, or RAIL_NO_BACKEND. A table in
+ * rail_maglev_fast costs three inlined array lookups; only tables larger than its inner maps
+ * take the two lookup calls of rail_maglev_tables.
+ */
 static __always_inline __u32 lb_maglev_pick(__u32 service_id, __u32 hash)
 {
 	__u32 zero = 0, pos;
 	__u32 *m, *id;
 	void *table;
 
+	table = bpf_map_lookup_elem(&rail_maglev_fast, &service_id);
+	if (table) {
+		m = bpf_map_lookup_elem(table, &zero);
+		if (!m || *m == 0)
+			return RAIL_NO_BACKEND;
+		pos = hash % *m + 1;
+		id = bpf_map_lookup_elem(table, &pos);
+		return id ? *id : RAIL_NO_BACKEND;
+	}
 	table = bpf_map_lookup_elem(&rail_maglev_tables, &service_id);
 	if (!table)
 		return RAIL_NO_BACKEND;

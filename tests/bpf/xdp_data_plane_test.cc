@@ -144,8 +144,8 @@ TEST(XdpDataPlaneTest, PinnedMapsOutliveTheLoader) {
       << "the connection entry of the first load is gone";
   second->reset();
   for (const char* name :
-       {"rail_vip_addrs", "rail_ingress_addrs", "rail_services", "rail_service_by_id",
-        "rail_maglev_tables", "rail_backends", "rail_backend_owner", "rail_conntrack",
+       {"rail_vip_filter", "rail_vip_addrs", "rail_ingress_addrs", "rail_services",
+        "rail_service_by_id", "rail_maglev_fast", "rail_maglev_tables", "rail_backends", "rail_backend_owner", "rail_conntrack",
         "rail_fragments", "rail_node", "rail_counters", "rail_service_stats", "rail_backend_stats",
         "lb_scratch"}) {
     unlink((dir + "/" + name).c_str());
