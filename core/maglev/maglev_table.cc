@@ -312,7 +312,7 @@ class BitOccupancy {
 template <typename Occupancy>
 void populate(std::vector<Filler>& fillers, uint32_t max_weight, uint32_t m, uint32_t* entries) {
   Occupancy occ(m);
-  // Phases by the number of free positions F (measured, docs/maglev.md). A placement's walk
+  // Phases by the number of free positions F (measured, docs/benchmarks.md). A placement's walk
   // makes about M / F probes; what costs is its exit branch, mispredicted whenever the number
   // of probes is not what the predictor expects:
   //  - F > 3M/4: the first probe is almost always free, the plain walk predicts well;
