@@ -29,6 +29,7 @@ VipView Controller::view_of(size_t i, const dataplane::DataPlaneStats* stats) co
         bv.check_latency_seconds = double(st->last_latency.count()) / 1000.0;
         bv.last_check = st->last_detail;
         bv.checks = st->checks;
+        if (st->checks > 0) bv.health = st->state;  // the engine's verdict, transitions or not
       }
     }
     if (stats && i < stats->backends.size() && b < stats->backends[i].size())

@@ -1,0 +1,203 @@
+// raild: the Rail node daemon. Loads rail.yaml, runs the XDP data plane, health checks and the
+// runtime API; reloads on SIGHUP; stops on SIGTERM/SIGINT. Manual: docs/raild.md.
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "daemon/api/api_server.h"
+#include "daemon/config/yaml_loader.h"
+#include "daemon/controller/controller.h"
+#include "daemon/raild/startup_config.h"
+#include "dataplane/bpffs.h"
+#include "dataplane/xdp_data_plane.h"
+
+namespace {
+
+using namespace rail;
+using namespace rail::daemon;
+
+constexpr const char* kUsage =
+    "usage: raild --config FILE [--check] [--log-level debug|info|warn|error]\n"
+    "  --check      validate FILE (every problem, with positions) and exit; touches nothing\n";
+
+struct Args {
+  std::string config;
+  bool check = false;
+  LogLevel level = LogLevel::kInfo;
+};
+
+// Exit 2 on bad usage (docs/errors.md).
+bool parse_args(int argc, char** argv, Args& args) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--check") {
+      args.check = true;
+    } else if ((a == "--config" || a == "-c") && i + 1 < argc) {
+      args.config = argv[++i];
+    } else if (a == "--log-level" && i + 1 < argc) {
+      const std::string l = argv[++i];
+      if (l == "debug")
+        args.level = LogLevel::kDebug;
+      else if (l == "info")
+        args.level = LogLevel::kInfo;
+      else if (l == "warn")
+        args.level = LogLevel::kWarn;
+      else if (l == "error")
+        args.level = LogLevel::kError;
+      else
+        return false;
+    } else {
+      return false;
+    }
+  }
+  return !args.config.empty();
+}
+
+int check_only(const std::string& path) {
+  auto config = load_config_file(path);
+  if (!config) {
+    std::fprintf(stderr, "%s\n", config.error().message.c_str());
+    return 1;
+  }
+  std::printf("%s: ok (%zu pools, %zu vips)\n", path.c_str(), config->pools.size(),
+              config->vips.size());
+  return 0;
+}
+
+dataplane::XdpMode xdp_mode(rail::daemon::XdpMode m) {
+  switch (m) {
+    case rail::daemon::XdpMode::kNative:
+      return dataplane::XdpMode::kNative;
+    case rail::daemon::XdpMode::kGeneric:
+      return dataplane::XdpMode::kGeneric;
+    default:
+      return dataplane::XdpMode::kNativeOrGeneric;
+  }
+}
+
+Result<std::string> read_token(const std::string& path) {
+  if (path.empty()) return std::string();
+  std::ifstream in(path);
+  std::string token;
+  if (!in || !std::getline(in, token) || token.empty())
+    return make_error(ErrorCode::kNotFound, "api.token_file " + path + ": unreadable or empty");
+  return token;
+}
+
+std::string parent_dir(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+}
+
+int run(const Args& args, EventLog& log) {
+  auto startup = load_startup_config(args.config);
+  if (!startup) {
+    log.error("config_invalid", {{"file", args.config}, {"error", startup.error().message}});
+    return 1;
+  }
+  const DaemonConfig& cfg = startup->config;
+  log.info("config_loaded", {{"file", startup->source}, {"why", startup->note}});
+
+  // Maps pinned under bpffs_dir outlive this process: a restarted raild adopts them.
+  const std::string pin_dir = cfg.node.bpffs_dir;
+  if (Status st = dataplane::ensure_bpffs(parent_dir(pin_dir)); !st) {
+    log.error("bpffs_failed", {{"dir", parent_dir(pin_dir)}, {"error", st.error().message}});
+    return 1;
+  }
+  if (::mkdir(pin_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    log.error("bpffs_failed", {{"dir", pin_dir}, {"error", std::strerror(errno)}});
+    return 1;
+  }
+  dataplane::XdpOptions xdp_options;
+  xdp_options.pin_dir = pin_dir;
+  auto xdp = dataplane::XdpDataPlane::load(xdp_options);
+  if (!xdp) {
+    log.error("dataplane_load_failed", {{"error", xdp.error().message}});
+    return 1;
+  }
+  log.info("dataplane_loaded",
+           {{"pin_dir", pin_dir}, {"verified_insns", std::to_string((*xdp)->verified_insns())}});
+
+  ControllerOptions options;
+  options.config_path = args.config;
+  if (auto mac = interface_mac(cfg.node.interfaces.front())) options.interface_mac = *mac;
+  KernelNextHops resolver;
+  auto controller = Controller::create(cfg, startup->runtime, **xdp, resolver, log, options);
+  if (!controller) {
+    log.error("start_failed", {{"error", controller.error().message}});
+    return 1;
+  }
+  // Attach after the first apply: the program never runs with empty maps.
+  for (const std::string& ifname : cfg.node.interfaces) {
+    if (Status st = (*xdp)->attach(ifname, xdp_mode(cfg.node.xdp_mode)); !st) {
+      log.error("attach_failed", {{"interface", ifname}, {"error", st.error().message}});
+      return 1;
+    }
+    log.info("attached", {{"interface", ifname}});
+  }
+
+  auto token = read_token(cfg.node.api_token_file);
+  if (!token) {
+    log.error("api_failed", {{"error", token.error().message}});
+    return 1;
+  }
+  ApiOptions api_options;
+  api_options.host = cfg.node.api_listen.address.to_string();
+  api_options.port = cfg.node.api_listen.port;
+  api_options.token = *token;
+  auto api = ApiServer::start(api_options, **controller, log);
+  if (!api) {
+    log.error("api_failed", {{"error", api.error().message}});
+    return 1;
+  }
+  log.info("ready", {{"api", api_options.host + ":" + std::to_string((*api)->port())},
+                     {"vips", std::to_string(cfg.vips.size())}});
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, s);
+  for (;;) {
+    const timespec tick{1, 0};
+    const int sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig == SIGTERM || sig == SIGINT) {
+      log.info("stopping", {{"signal", sig == SIGTERM ? "TERM" : "INT"}});
+      break;
+    }
+    if (sig == SIGHUP) {
+      if (Status st = (*controller)->reload(); !st)
+        log.error("reload_refused", {{"file", args.config}, {"error", st.error().message}});
+      continue;
+    }
+    // Each second: pick up next hops that resolved (or changed) since the last change.
+    if (Status st = (*controller)->refresh_next_hops(); !st)
+      log.warn("next_hops_not_applied", {{"error", st.error().message}});
+  }
+  api->reset();         // no API calls into a dying controller
+  controller->reset();  // health checks stop
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  if (!parse_args(argc, argv, args)) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  if (args.check) return check_only(args.config);
+  // Signals are taken synchronously by the main loop: block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  EventLog log(args.level);
+  return run(args, log);
+}
