@@ -77,6 +77,45 @@ TEST(XdpDataPlaneTest, InvalidConfigIsRefusedAndTheOldOneKeepsServing) {
   EXPECT_EQ(RunFrame(*plane, syn), RAIL_VERDICT_TX);
 }
 
+// Tables of M <= 65537 live in rail_maglev_fast (fixed-size inner maps, inlined lookups),
+// larger ones in rail_maglev_tables; a table moving between the two must pick as the reference
+// does at every step (the slot is cleared in the other map after the swap).
+TEST(XdpDataPlaneTest, LargeTablesAndTablesChangingSizeStillMatchTheReference) {
+  LbConfig config = sample_config();
+  Pair pair;
+  pair.SetUp(config);
+  auto check = [&](const char* step) {
+    for (uint16_t port = 40000; port < 40064; ++port) {
+      const Bytes syn = from_router(tcp4(kClient4, port, kWeb4, 80).syn().build());
+      auto o = pair.Run(syn);
+      EXPECT_EQ(o.xdp, o.ref.action) << step << " port " << port;
+      EXPECT_EQ(o.xdp_out, o.ref_out) << step << " port " << port;
+    }
+  };
+  auto tables_in = [&](const char* map) {
+    int n = 0;
+    for (uint32_t slot = 0; slot < RAIL_MAX_SERVICES; ++slot) {
+      uint32_t inner_id = 0;
+      if (bpf_map_lookup_elem(pair.plane().map_fd(map), &slot, &inner_id) == 0) ++n;
+    }
+    return n;
+  };
+  const int services = int(config.services.size());
+  check("default size (fast map)");
+  EXPECT_EQ(tables_in("rail_maglev_fast"), services);
+  EXPECT_EQ(tables_in("rail_maglev_tables"), 0);
+  service(config, kWeb4, Protocol::kTcp, 80).table_size = 131071;  // 2^17 - 1 > 65537
+  pair.Apply(config);
+  check("moved to the large-table map");
+  EXPECT_EQ(tables_in("rail_maglev_fast"), services - 1);
+  EXPECT_EQ(tables_in("rail_maglev_tables"), 1);
+  service(config, kWeb4, Protocol::kTcp, 80).table_size = 251;
+  pair.Apply(config);
+  check("moved back to the fast map");
+  EXPECT_EQ(tables_in("rail_maglev_fast"), services);
+  EXPECT_EQ(tables_in("rail_maglev_tables"), 0);
+}
+
 TEST(XdpDataPlaneTest, RemovedServicesAndBackendsLeaveTheMaps) {
   auto plane = Load();
   ASSERT_TRUE(plane);
