@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   rail::railctl::Action action;
   rail::railctl::add_maglev_command(app, action);
   rail::railctl::add_simulate_command(app, action);
+  rail::railctl::add_api_commands(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -18,5 +18,7 @@ using Action = std::function<int()>;
 // `railctl maglev`: offline Maglev balance and disruption analysis (cmd_maglev.cc).
 void add_maglev_command(CLI::App& app, Action& action);
 void add_simulate_command(CLI::App& app, Action& action);
+// The raild API subcommands and the global --api/--token-file/--json/--timeout (cmd_api_*.cc).
+void add_api_commands(CLI::App& app, Action& action);
 
 }  // namespace rail::railctl
