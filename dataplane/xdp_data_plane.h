@@ -77,8 +77,8 @@ class XdpDataPlane final : public DataPlane {
   std::set<std::string> service_keys_;                // raw rail_service_key bytes
   std::set<std::string> vip_keys_, ingress_keys_;     // raw rail_addr_key bytes
   std::set<uint32_t> backend_ids_;
-  std::vector<uint64_t> vip_filter_;  // rail_vip_filter words as written (empty: unknown)
-  std::vector<uint32_t> applied_slots_;                  // [config service index] -> slot
+  std::vector<uint64_t> vip_filter_;     // rail_vip_filter words as written (empty: unknown)
+  std::vector<uint32_t> applied_slots_;  // [config service index] -> slot
   std::vector<std::vector<uint32_t>> applied_backends_;  // [service][backend] -> id
 };
 
