@@ -539,7 +539,7 @@ class RaildLiveTest : public ::testing::Test {
 
   // kFlows TCP connections client -> VIP, each from a new source port (new flows, so each is
   // balanced afresh): how many each backend name answered, "fail" for those that did not.
-  std::map<std::string, int> connect_batch() {
+  std::map<std::string, int> connect_batch(const char* label) {
     std::map<std::string, int> answers;
     Status st = client().run([&]() -> Status {
       int failures = 0;
@@ -564,6 +564,7 @@ class RaildLiveTest : public ::testing::Test {
       return ok();
     });
     if (!st) answers["error: " + st.error().describe()] = 1;
+    std::printf("[ spread ] %s: %s\n", label, describe(answers).c_str());
     return answers;
   }
 
@@ -605,7 +606,7 @@ TEST_F(RaildLiveTest, ServesHealsObeysTheApiSurvivesABadReloadAndStops) {
   ASSERT_TRUE(all_up) << http("GET", "/v1/vips/www").body << log_hint << read_file(log_path_);
   std::printf("[ timing ] all 3 backends up %.3f s after start\n", seconds_since(started));
   {
-    auto answers = connect_batch();
+    auto answers = connect_batch("start");
     for (int n = 1; n <= kBackends; ++n)
       EXPECT_GT(answers[backend_name(n)], 0) << describe(answers);
     EXPECT_EQ(answers.count("fail"), 0u) << describe(answers);
@@ -617,13 +618,13 @@ TEST_F(RaildLiveTest, ServesHealsObeysTheApiSurvivesABadReloadAndStops) {
   auto down = wait_until([&] { return backend_state_is(2, "down"); }, 3);
   ASSERT_TRUE(down) << http("GET", "/v1/vips/www").body << log_hint << read_file(log_path_);
   std::printf("[ timing ] backend 2 down %.3f s after its server stopped\n", *down);
-  EXPECT_LT(*down, 1.5);  // fall 2 x interval 200ms, plus one interval of phase
+  EXPECT_LT(*down, 2.0);  // fall 2 x interval 200ms, plus one interval of phase; slack for CI
   {
     auto view = backends_view();
     EXPECT_EQ(view[backend_name(2)].value("health", ""), "down");
     EXPECT_EQ(backend_up_metric(http("GET", "/metrics").body, 2), 0);
     EXPECT_EQ(backend_up_metric(http("GET", "/metrics").body, 1), 1);
-    auto answers = connect_batch();
+    auto answers = connect_batch("backend 2 down");
     EXPECT_EQ(answers.count(backend_name(2)), 0u) << describe(answers);
     EXPECT_GT(answers[backend_name(1)], 0) << describe(answers);
     EXPECT_GT(answers[backend_name(3)], 0) << describe(answers);
@@ -637,10 +638,10 @@ TEST_F(RaildLiveTest, ServesHealsObeysTheApiSurvivesABadReloadAndStops) {
   auto up = wait_until([&] { return backend_state_is(2, "up"); }, 3);
   ASSERT_TRUE(up) << http("GET", "/v1/vips/www").body << log_hint << read_file(log_path_);
   std::printf("[ timing ] backend 2 up again %.3f s after its server restarted\n", *up);
-  EXPECT_LT(*up, 1.5);
+  EXPECT_LT(*up, 2.0);  // rise 2 x interval 200ms; slack for CI
   {
     EXPECT_EQ(backend_up_metric(http("GET", "/metrics").body, 2), 1);
-    auto answers = connect_batch();
+    auto answers = connect_batch("backend 2 back");
     for (int n = 1; n <= kBackends; ++n)
       EXPECT_GT(answers[backend_name(n)], 0) << describe(answers);
   }
@@ -651,7 +652,8 @@ TEST_F(RaildLiveTest, ServesHealsObeysTheApiSurvivesABadReloadAndStops) {
     const auto t = Clock::now();
     HttpResponse r = http("POST", b1 + "/drain");
     EXPECT_EQ(r.status, 200) << r.body;
-    auto answers = connect_batch();  // the data plane has the change before the response
+    auto answers =
+        connect_batch("backend 1 drained");  // the data plane has the change before the response
     std::printf("[ timing ] drain answered in %.3f s incl. %d connections\n", seconds_since(t),
                 kFlows);
     EXPECT_EQ(answers.count(backend_name(1)), 0u) << describe(answers);
@@ -676,7 +678,7 @@ TEST_F(RaildLiveTest, ServesHealsObeysTheApiSurvivesABadReloadAndStops) {
       for (const char* key : {"weight", "effective_weight", "state", "drained"})
         EXPECT_EQ(vip_after["backends"][i][key], vip_before["backends"][i][key]) << key;
     }
-    auto answers = connect_batch();
+    auto answers = connect_batch("after bad weights");
     EXPECT_EQ(answers.count(backend_name(1)), 0u) << describe(answers);
   }
 
@@ -702,7 +704,7 @@ TEST_F(RaildLiveTest, ServesHealsObeysTheApiSurvivesABadReloadAndStops) {
     if (refused) std::printf("[ timing ] SIGHUP refused (logged) after %.3f s\n", *refused);
     EXPECT_TRUE(raild_->running());
     EXPECT_EQ(http("GET", "/readyz").status, 200);
-    auto answers = connect_batch();
+    auto answers = connect_batch("after bad SIGHUP");
     EXPECT_EQ(answers.count("fail"), 0u) << describe(answers);
     EXPECT_GT(answers[backend_name(2)], 0) << describe(answers);
     EXPECT_GT(answers[backend_name(3)], 0) << describe(answers);
