@@ -23,8 +23,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -297,12 +299,22 @@ struct HttpResponse {
 };
 
 // A unique temp dir, removed with everything in it (raild's bpffs lived in raild's own mount
-// namespace, so only plain files are left here).
+// namespace, so only plain files are left here). The name carries the pid so that dirs of
+// runs killed by a signal (no destructors) are swept by the next run, as Netns does.
 class TempDir {
  public:
   TempDir() {
-    char tmpl[] = "/tmp/rail-e2e-raild-XXXXXX";
-    if (mkdtemp(tmpl) != nullptr) path_ = tmpl;
+    const std::string prefix = "rail-e2e-raild-";
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/tmp", ec)) {
+      const std::string name = entry.path().filename();
+      if (name.rfind(prefix, 0) != 0) continue;
+      const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+      if (pid > 0 && kill(pid_t(pid), 0) != 0 && errno == ESRCH)
+        std::filesystem::remove_all(entry.path(), ec);
+    }
+    std::string tmpl = "/tmp/" + prefix + std::to_string(getpid()) + "-XXXXXX";
+    if (mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
   }
   ~TempDir() {
     std::error_code ec;
