@@ -100,6 +100,7 @@ Result<std::unique_ptr<XdpDataPlane>> XdpDataPlane::load(const XdpOptions& optio
   RAIL_TRY(skel->load());
   std::unique_ptr<XdpDataPlane> plane(
       new XdpDataPlane(std::make_unique<Owner>(Owner{std::move(*skel)})));
+  if (!options.pin_dir.empty()) RAIL_TRY(plane->adopt(options.pin_dir));
   plane->load_time_ = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
   bpf_prog_info info{};
@@ -124,48 +125,16 @@ int XdpDataPlane::map_fd(const char* name) const {
 }
 
 Status XdpDataPlane::attach(const std::string& ifname, XdpMode mode) {
-  auto a = XdpAttachment::attach(ifname, prog_fd(), mode);
+  const std::string pin = pin_dir_.empty() ? "" : pin_dir_ + "/link_" + ifname;
+  auto a = XdpAttachment::attach_pinned(ifname, prog_fd(), mode, pin);
   if (!a) return a.error();
   attachments_.push_back(std::move(*a));
   return ok();
 }
 
-// Stable service slots: a service keeps its slot (its service_id in the maps, its Maglev outer
-// slot, its counters) for as long as it exists, so reordering services never points a service
-// key at another service's table. Freed slots are reused FIFO.
-Result<std::vector<uint32_t>> XdpDataPlane::assign_slots(const LbConfig& config) {
-  std::map<ServiceKey, uint32_t> next;
-  std::vector<uint32_t> freed = free_slots_;
-  for (const Service& s : config.services) {
-    ServiceKey key{s.vip, uint8_t(s.protocol), s.port};
-    if (auto it = slots_.find(key); it != slots_.end()) next.emplace(key, it->second);
-  }
-  for (const auto& [key, slot] : slots_)
-    if (!next.count(key)) freed.push_back(slot);
-  uint32_t next_unused = uint32_t(slots_.size() + free_slots_.size());
-  size_t reuse = 0;
-  std::vector<uint32_t> out;
-  for (const Service& s : config.services) {
-    ServiceKey key{s.vip, uint8_t(s.protocol), s.port};
-    auto it = next.find(key);
-    if (it == next.end()) {
-      uint32_t slot;
-      if (next_unused < RAIL_MAX_SERVICES) {
-        slot = next_unused++;
-      } else if (reuse < freed.size()) {
-        slot = freed[reuse++];
-      } else {
-        return make_error(ErrorCode::kOutOfRange,
-                          "more than " + std::to_string(RAIL_MAX_SERVICES) + " services");
-      }
-      it = next.emplace(key, slot).first;
-    }
-    out.push_back(it->second);
-  }
-  freed.erase(freed.begin(), freed.begin() + long(reuse));
-  slots_ = std::move(next);
-  free_slots_ = std::move(freed);
-  return out;
+void XdpDataPlane::detach_all() {
+  for (XdpAttachment& a : attachments_) a.detach();
+  attachments_.clear();
 }
 
 // A new inner map with [M, ids...], swapped into the outer slot in one update: a packet sees
@@ -173,12 +142,13 @@ Result<std::vector<uint32_t>> XdpDataPlane::assign_slots(const LbConfig& config)
 // to rail_maglev_fast (fixed-size inner maps: the program's lookups are inlined); the slot of
 // the other outer map is cleared only after the swap, and the program tries the fast map first,
 // so a table moving between the two is never missing or half-visible either.
-Status XdpDataPlane::write_table(uint32_t slot, const ServiceState& service) {
+Status XdpDataPlane::write_table(uint32_t slot, const ServiceState& service,
+                                 const std::vector<uint32_t>& ids) {
   std::vector<uint32_t> values;
   values.reserve(service.table.size() + 1);
   values.push_back(service.table.size());
   for (uint32_t index : service.table.entries())
-    values.push_back(index == kNoBackend ? RAIL_NO_BACKEND : service.backend_ids[index]);
+    values.push_back(index == kNoBackend ? RAIL_NO_BACKEND : ids[index]);
   if (auto it = tables_.find(slot); it != tables_.end() && it->second == values) return ok();
 
   const bool fast = values.size() <= RAIL_MAGLEV_FAST_ENTRIES;
@@ -227,12 +197,36 @@ Status XdpDataPlane::write_filter(const std::vector<uint64_t>& words) {
 }
 
 Status XdpDataPlane::apply(const LbConfig& config) {
-  BackendIds ids = ids_;  // commit ids only if the state builds
-  auto built = ForwarderState::build(config, ids);
+  // ForwarderState's own ids are not used: the plane's registries are the ones restored from
+  // the pins, so they agree with the connection table of the program that ran before us.
+  BackendIds scratch;
+  auto built = ForwarderState::build(config, scratch);
   if (!built) return built.error();
-  auto slots = assign_slots(config);
+  std::vector<std::string> service_keys_in, backend_keys_in;
+  for (const Service& s : config.services) {
+    service_keys_in.push_back(service_id_key(s));
+    for (const Backend& b : s.backends) backend_keys_in.push_back(backend_id_key(s, b));
+  }
+  StableIds backend_reg = backend_reg_, slot_reg = slot_reg_;  // committed only if both fit
+  auto flat_ids = backend_reg.assign(backend_keys_in, "backends configured");
+  if (!flat_ids) return flat_ids.error();
+  auto slots = slot_reg.assign(service_keys_in, "services");
   if (!slots) return slots.error();
-  ids_ = std::move(ids);
+  if (pinned_ids_) {
+    // Stored before any map names them: a restart from here on gets these same ids.
+    RAIL_TRY(pinned_ids_->put(backend_reg.ids()));
+    RAIL_TRY(pinned_ids_->put(slot_reg.ids()));
+  }
+  const std::map<std::string, uint32_t> old_backend_ids = backend_reg_.ids();
+  const std::map<std::string, uint32_t> old_slot_ids = slot_reg_.ids();
+  backend_reg_ = std::move(backend_reg);
+  slot_reg_ = std::move(slot_reg);
+  std::vector<std::vector<uint32_t>> ids_of;  // [service][backend] -> id
+  for (size_t i = 0, next = 0; i < config.services.size(); ++i) {
+    const size_t n = config.services[i].backends.size();
+    ids_of.emplace_back(flat_ids->begin() + long(next), flat_ids->begin() + long(next + n));
+    next += n;
+  }
   const ForwarderState& st = *built;
   const NodeSettings& n = st.node();
 
@@ -254,9 +248,9 @@ Status XdpDataPlane::apply(const LbConfig& config) {
   std::vector<std::vector<uint32_t>> applied_backends;
   for (size_t i = 0; i < st.services().size(); ++i) {
     const ServiceState& svc = st.services()[i];
-    for (size_t b = 0; b < svc.backend_ids.size(); ++b) {
+    for (size_t b = 0; b < ids_of[i].size(); ++b) {
       const Backend& cfg = svc.config.backends[b];
-      const uint32_t id = svc.backend_ids[b];
+      const uint32_t id = ids_of[i][b];
       rail_backend be{};
       std::memcpy(be.addr, cfg.address.data(), cfg.address.size());
       be.family = family_of(cfg.address);
@@ -267,7 +261,7 @@ Status XdpDataPlane::apply(const LbConfig& config) {
       RAIL_TRY(update(owner_fd, &id, &(*slots)[i], "backend owner " + cfg.identity()));
       live_ids.insert(id);
     }
-    applied_backends.push_back(svc.backend_ids);
+    applied_backends.push_back(ids_of[i]);
   }
 
   // 2. Tables and per-slot service records, then the keys that lead to them.
@@ -280,7 +274,7 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     const uint32_t slot = (*slots)[i];
     if (std::find(applied_slots_.begin(), applied_slots_.end(), slot) == applied_slots_.end())
       RAIL_TRY(zero_traffic(sstats_fd, slot));
-    RAIL_TRY(write_table(slot, svc));
+    RAIL_TRY(write_table(slot, svc, ids_of[i]));
     rail_service value{};
     value.service_id = slot;
     value.hash_fields = svc.config.hash_fields;
@@ -367,6 +361,10 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     const uint32_t no_owner = RAIL_NO_BACKEND;
     RAIL_TRY(update(backends_fd, &id, &gone, "free backend slot"));
     RAIL_TRY(update(owner_fd, &id, &no_owner, "free backend owner"));
+  }
+  if (pinned_ids_) {
+    RAIL_TRY(pinned_ids_->erase_stale(old_backend_ids, backend_reg_.ids()));
+    RAIL_TRY(pinned_ids_->erase_stale(old_slot_ids, slot_reg_.ids()));
   }
   service_keys_ = std::move(service_keys);
   vip_keys_ = std::move(vip_keys);

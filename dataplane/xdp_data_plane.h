@@ -2,7 +2,9 @@
 //
 // apply() translates the config into the balancer maps (docs/xdp.md): backends by stable id
 // (rail::BackendIds), services by stable slot, a fresh Maglev inner map per changed table
-// swapped into its outer slot, and everything that vanished removed or marked DOWN.
+// swapped into its outer slot, and everything that vanished removed or marked DOWN. With a
+// pin_dir, a load adopts what a previous process left (ids, keys, the attached link): see
+// docs/xdp.md "Restart".
 #pragma once
 
 #include <array>
@@ -10,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -17,6 +20,7 @@
 
 #include "core/forwarder/forwarder_state.h"
 #include "dataplane/data_plane.h"
+#include "dataplane/id_registry.h"
 #include "dataplane/xdp_attachment.h"
 
 namespace rail::dataplane {
@@ -27,7 +31,9 @@ struct XdpOptions {
   uint64_t conn_tcp_timeout_ns = 300'000'000'000ull;
   uint64_t conn_other_timeout_ns = 30'000'000'000ull;
   // If set: a bpffs directory where the maps are pinned (created by the first load, reused by
-  // later ones) so a restarted raild keeps the connection table of the running program.
+  // later ones) so a restarted raild keeps the connection table of the running program. The
+  // id registry (rail_ids) and the XDP links (link_<ifname>) are pinned there too: the program
+  // keeps forwarding after this object (or the process) ends, until detach_all().
   std::string pin_dir;
 };
 
@@ -44,9 +50,14 @@ class XdpDataPlane final : public DataPlane {
   Result<DataPlaneStats> stats() const override;
   std::string_view name() const override { return "xdp"; }
 
-  // Attaches the balancer to `ifname` (native, falling back to generic by default).
+  // Attaches the balancer to `ifname` (native, falling back to generic by default). With a
+  // pin_dir, a link pinned by an earlier load is adopted and its program replaced atomically.
   Status attach(const std::string& ifname, XdpMode mode = XdpMode::kNativeOrGeneric);
-  void detach_all() { attachments_.clear(); }
+  // Detaches from every interface now, pinned or not (the pins of the links are removed).
+  void detach_all();
+  const std::vector<XdpAttachment>& attachments() const { return attachments_; }
+  // Number of service slots / backend ids taken over from the pinned registry at load.
+  size_t adopted_ids() const { return adopted_ids_; }
 
   int prog_fd() const;
   // A balancer map's fd by name (e.g. "rail_backends"), -1 if none: for tests and tools.
@@ -57,11 +68,10 @@ class XdpDataPlane final : public DataPlane {
 
  private:
   struct Owner;
-  using ServiceKey = std::tuple<IpAddress, uint8_t, uint16_t>;  // (vip, proto, port)
   explicit XdpDataPlane(std::unique_ptr<Owner> owner);
 
-  Result<std::vector<uint32_t>> assign_slots(const LbConfig& config);
-  Status write_table(uint32_t slot, const ServiceState& service);
+  Status adopt(const std::string& pin_dir);
+  Status write_table(uint32_t slot, const ServiceState& service, const std::vector<uint32_t>& ids);
   Status write_filter(const std::vector<uint64_t>& words);
 
   std::unique_ptr<Owner> owner_;
@@ -69,10 +79,13 @@ class XdpDataPlane final : public DataPlane {
   uint32_t verified_insns_ = 0;
   std::chrono::microseconds load_time_{0};
 
-  // What the maps hold now (to remove what the next config drops).
-  BackendIds ids_;
-  std::map<ServiceKey, uint32_t> slots_;  // service -> stable slot (service_id in the maps)
-  std::vector<uint32_t> free_slots_;
+  // What the maps hold now (to remove what the next config drops); after a restart, what the
+  // pins say the previous process left.
+  std::string pin_dir_;
+  std::optional<PinnedIds> pinned_ids_;
+  StableIds backend_reg_{RAIL_MAX_BACKENDS};  // (service, backend identity) -> backend id
+  StableIds slot_reg_{RAIL_MAX_SERVICES};     // service -> stable slot (service_id in the maps)
+  size_t adopted_ids_ = 0;
   std::map<uint32_t, std::vector<uint32_t>> tables_;  // slot -> inner map contents written
   std::set<std::string> service_keys_;                // raw rail_service_key bytes
   std::set<std::string> vip_keys_, ingress_keys_;     // raw rail_addr_key bytes
