@@ -23,12 +23,15 @@ using namespace rail;
 using namespace rail::daemon;
 
 constexpr const char* kUsage =
-    "usage: raild --config FILE [--check] [--log-level debug|info|warn|error]\n"
-    "  --check      validate FILE (every problem, with positions) and exit; touches nothing\n";
+    "usage: raild --config FILE [--check] [--detach-on-exit] [--log-level debug|info|warn|error]\n"
+    "  --check           validate FILE (every problem, with positions) and exit; touches nothing\n"
+    "  --detach-on-exit  stop forwarding when raild stops (default: the pinned program keeps\n"
+    "                    forwarding and the next raild adopts it)\n";
 
 struct Args {
   std::string config;
   bool check = false;
+  bool detach_on_exit = false;
   LogLevel level = LogLevel::kInfo;
 };
 
@@ -38,6 +41,8 @@ bool parse_args(int argc, char** argv, Args& args) {
     const std::string a = argv[i];
     if (a == "--check") {
       args.check = true;
+    } else if (a == "--detach-on-exit") {
+      args.detach_on_exit = true;
     } else if ((a == "--config" || a == "-c") && i + 1 < argc) {
       args.config = argv[++i];
     } else if (a == "--log-level" && i + 1 < argc) {
@@ -121,8 +126,9 @@ int run(const Args& args, EventLog& log) {
     log.error("dataplane_load_failed", {{"error", xdp.error().message}});
     return 1;
   }
-  log.info("dataplane_loaded",
-           {{"pin_dir", pin_dir}, {"verified_insns", std::to_string((*xdp)->verified_insns())}});
+  log.info("dataplane_loaded", {{"pin_dir", pin_dir},
+                                {"verified_insns", std::to_string((*xdp)->verified_insns())},
+                                {"adopted_ids", std::to_string((*xdp)->adopted_ids())}});
 
   ControllerOptions options;
   options.config_path = args.config;
@@ -139,7 +145,8 @@ int run(const Args& args, EventLog& log) {
       log.error("attach_failed", {{"interface", ifname}, {"error", st.error().message}});
       return 1;
     }
-    log.info("attached", {{"interface", ifname}});
+    const bool adopted = (*xdp)->attachments().back().adopted();
+    log.info("attached", {{"interface", ifname}, {"adopted", adopted ? "true" : "false"}});
   }
 
   auto token = read_token(cfg.node.api_token_file);
@@ -180,6 +187,12 @@ int run(const Args& args, EventLog& log) {
   }
   api->reset();         // no API calls into a dying controller
   controller->reset();  // health checks stop
+  // Default: the links stay pinned and keep forwarding with the last applied maps; the next
+  // raild adopts them (docs/raild.md "Upgrades and restarts").
+  if (args.detach_on_exit) {
+    (*xdp)->detach_all();
+    log.info("detached", {{"interfaces", std::to_string(cfg.node.interfaces.size())}});
+  }
   return 0;
 }
 
