@@ -89,4 +89,8 @@ misses = sum(1 for r in rows if r[4] == "MISS")
 passes = sum(1 for r in rows if r[4] == "PASS")
 print(f"targets: {passes} PASS, {misses} MISS (informational)")
 PY
+# API call -> data plane forwarding latency (issue #4; target p99 < 10 ms): its own table.
+if [ "$(id -u)" -eq 0 ] && ninja -C "$BUILD_DIR" -j"$JOBS" rail_api_latency_bench >&2; then
+  "$BUILD_DIR/bench/rail_api_latency_bench"
+fi
 exit 0
