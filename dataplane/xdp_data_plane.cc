@@ -257,8 +257,16 @@ Status XdpDataPlane::apply(const LbConfig& config) {
       be.state = uint8_t(cfg.state);
       std::memcpy(be.mac, cfg.next_hop_mac.data(), 6);
       if (!backend_ids_.count(id)) RAIL_TRY(zero_traffic(bstats_fd, id));
-      RAIL_TRY(update(backends_fd, &id, &be, "backend " + cfg.identity()));
-      RAIL_TRY(update(owner_fd, &id, &(*slots)[i], "backend owner " + cfg.identity()));
+      auto written = backends_written_.find(id);
+      const bool same = written != backends_written_.end() &&
+                        std::memcmp(&written->second.first, &be, sizeof be) == 0 &&
+                        written->second.second == (*slots)[i];
+      if (!same) {
+        backends_written_.erase(id);  // unknown until both updates succeed
+        RAIL_TRY(update(backends_fd, &id, &be, "backend " + cfg.identity()));
+        RAIL_TRY(update(owner_fd, &id, &(*slots)[i], "backend owner " + cfg.identity()));
+        backends_written_[id] = {be, (*slots)[i]};
+      }
       live_ids.insert(id);
     }
     applied_backends.push_back(ids_of[i]);
@@ -359,6 +367,7 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     rail_backend gone{};
     gone.state = RAIL_BACKEND_DOWN;
     const uint32_t no_owner = RAIL_NO_BACKEND;
+    backends_written_.erase(id);
     RAIL_TRY(update(backends_fd, &id, &gone, "free backend slot"));
     RAIL_TRY(update(owner_fd, &id, &no_owner, "free backend owner"));
   }

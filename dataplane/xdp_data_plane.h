@@ -90,6 +90,9 @@ class XdpDataPlane final : public DataPlane {
   std::set<std::string> service_keys_;                // raw rail_service_key bytes
   std::set<std::string> vip_keys_, ingress_keys_;     // raw rail_addr_key bytes
   std::set<uint32_t> backend_ids_;
+  // What rail_backends/rail_backend_owner hold per id, so apply() rewrites only what changed
+  // (one change to a 1000-backend VIP must not cost 2000 map updates).
+  std::map<uint32_t, std::pair<rail_backend, uint32_t>> backends_written_;
   std::vector<uint64_t> vip_filter_;     // rail_vip_filter words as written (empty: unknown)
   std::vector<uint32_t> applied_slots_;  // [config service index] -> slot
   std::vector<std::vector<uint32_t>> applied_backends_;  // [service][backend] -> id
