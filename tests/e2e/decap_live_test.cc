@@ -14,13 +14,16 @@
 #include "core/packet/builder.h"
 #include "dataplane/decap_program.h"
 #include "dataplane/libbpf_error.h"
+#include "e2e_sockets.h"
 #include "netns.h"
 
 namespace rail {
 namespace {
 
 using dataplane::DecapProgram;
+using e2e::Fd;
 using e2e::Netns;
+using e2e::sockaddr_v4;
 using e2e::VethPair;
 
 constexpr const char* kClientIp = "198.18.0.1";
@@ -31,29 +34,6 @@ constexpr uint16_t kClientPort = 40001;
 
 IpAddress ip(const char* text) {
   return *IpAddress::parse(text);
-}
-
-// An owned socket fd.
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    std::swap(fd, o.fd);
-    return *this;
-  }
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
-};
-
-sockaddr_in sockaddr_v4(const char* addr, uint16_t port) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  inet_pton(AF_INET, addr, &sa.sin_addr);
-  return sa;
 }
 
 // A UDP socket bound to addr:port with a 2 s receive timeout, created by the calling thread

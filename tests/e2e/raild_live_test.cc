@@ -43,6 +43,7 @@
 #include "dataplane/libbpf_error.h"
 #include "dataplane/skeleton.h"
 #include "dataplane/xdp_attachment.h"
+#include "e2e_sockets.h"
 #include "netns.h"
 #include "trivial.skel.h"
 
@@ -56,7 +57,9 @@ namespace {
 RAIL_BPF_SKELETON_TRAITS(trivial_bpf);
 
 using dataplane::DecapProgram;
+using e2e::Fd;
 using e2e::Netns;
+using e2e::sockaddr_v4;
 using e2e::VethPair;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -89,29 +92,6 @@ std::optional<double> wait_until(const std::function<bool()>& done, double limit
     if (seconds_since(start) > limit) return std::nullopt;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-}
-
-// An owned fd.
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    std::swap(fd, o.fd);
-    return *this;
-  }
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
-};
-
-sockaddr_in sockaddr_v4(const std::string& addr, uint16_t port) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  inet_pton(AF_INET, addr.c_str(), &sa.sin_addr);
-  return sa;
 }
 
 // A TCP socket with bounded blocking calls (connect included: SO_SNDTIMEO), created on the

@@ -33,6 +33,7 @@
 #include "dataplane/libbpf_error.h"
 #include "dataplane/skeleton.h"
 #include "dataplane/xdp_data_plane.h"
+#include "e2e_sockets.h"
 #include "netns.h"
 #include "trivial.skel.h"
 
@@ -43,8 +44,12 @@ RAIL_BPF_SKELETON_TRAITS(trivial_bpf);
 
 using dataplane::DecapProgram;
 using dataplane::XdpDataPlane;
+using e2e::bound_socket;
+using e2e::Fd;
 using e2e::Netns;
+using e2e::sockaddr_v4;
 using e2e::VethPair;
+using e2e::wait_readable;
 
 constexpr const char* kClientIp = "198.18.0.10";
 constexpr const char* kRailIp = "198.18.0.1";
@@ -62,55 +67,6 @@ std::string backend_ip(int i) {
 
 IpAddress ip(const std::string& text) {
   return *IpAddress::parse(text);
-}
-
-// An owned socket fd.
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    std::swap(fd, o.fd);
-    return *this;
-  }
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
-};
-
-sockaddr_in sockaddr_v4(const std::string& addr, uint16_t port) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  inet_pton(AF_INET, addr.c_str(), &sa.sin_addr);
-  return sa;
-}
-
-// A socket of `type` bound to addr:port, created on the calling thread (so in its namespace).
-Result<Fd> bound_socket(int type, const std::string& addr, uint16_t port) {
-  Fd s(socket(AF_INET, type | SOCK_CLOEXEC, 0));
-  if (s.fd < 0) return dataplane::errno_error("socket");
-  int one = 1;
-  setsockopt(s.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  timeval timeout{3, 0};  // bounds every blocking call of the test
-  setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  setsockopt(s.fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-  sockaddr_in sa = sockaddr_v4(addr, port);
-  if (bind(s.fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
-    return dataplane::errno_error("bind " + addr + ":" + std::to_string(port));
-  }
-  return s;
-}
-
-// Waits up to `timeout_ms` for any of `fds` to be readable; the index, or -1.
-int wait_readable(const std::vector<int>& fds, int timeout_ms) {
-  std::vector<pollfd> p;
-  for (int fd : fds) p.push_back(pollfd{fd, POLLIN, 0});
-  if (poll(p.data(), p.size(), timeout_ms) <= 0) return -1;
-  for (size_t i = 0; i < p.size(); ++i)
-    if (p[i].revents & POLLIN) return int(i);
-  return -1;
 }
 
 class RestartLiveTest : public ::testing::Test {
