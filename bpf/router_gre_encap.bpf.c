@@ -159,11 +159,16 @@ int rail_router_gre_encap(struct __sk_buff *skb)
 			goto pass;
 		if (parse_iphdr(&c, &iph, &hdr_len) < 0 || !vip4(iph->daddr))
 			goto pass;
+		/* A datagram longer than the frame is not ours to carry: the stack decides. */
+		if (bpf_ntohs(iph->tot_len) > len - l2_len)
+			goto pass;
 		ret = encap_v4(skb, node, iph, len - l2_len);
 	} else if (proto == ETH_P_IPV6) {
 		if (!(node->flags & RAIL_ROUTER_NODE_HAS_V6))
 			goto pass;
 		if (parse_ip6hdr(&c, &ip6h) < 0 || !vip6(&ip6h->daddr))
+			goto pass;
+		if (sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len) > len - l2_len)
 			goto pass;
 		ret = encap_v6(skb, node, ip6h, len - l2_len);
 	}
