@@ -12,6 +12,7 @@ PACKAGES=(
   # libraries
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev
   libspdlog-dev libfmt-dev libcpp-httplib-dev libssl-dev
+  libexpat1-dev  # tests/traffic: the SVG chart must parse as XML
   # network tools used by tests and the demo
   iproute2 ethtool procps
   prometheus  # promtool: unit tests run `promtool check metrics` on /metrics
