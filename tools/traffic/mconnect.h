@@ -1,0 +1,50 @@
+// rail-mconnect's engine: many short connections (or datagrams) to one target, counting which
+// backend answered each and how the others failed. One thread, epoll, non-blocking sockets.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.h"
+#include "tools/traffic/socket_util.h"
+
+namespace rail::traffic {
+
+struct MconnectOptions {
+  Endpoint target;
+  uint64_t connections = 1000;              // attempts in total, >= 1
+  uint32_t parallel = 100;                  // attempts in flight at once, >= 1
+  std::vector<IpAddress> sources;           // round-robin source addresses; empty = kernel's choice
+  std::chrono::milliseconds timeout{2000};  // per attempt: connect + hello + reply line
+  bool udp = false;                         // one datagram per attempt instead of a TCP connection
+  double rate = 0;                          // attempts started per second; 0 = as fast as possible
+};
+
+struct MconnectReport {
+  std::string target;
+  uint64_t connections = 0;  // attempts finished (== options.connections unless interrupted)
+  uint64_t ok = 0;
+  uint64_t failed = 0;
+  double elapsed_s = 0;
+  std::map<std::string, uint64_t> backends;  // first word of the reply -> answers
+  std::map<std::string, uint64_t> errors;    // error_kind() / "timeout" / "eof" -> failures
+  bool interrupted = false;                  // SIGINT/SIGTERM ended the run early
+
+  double rate_per_s() const { return elapsed_s > 0 ? double(connections) / elapsed_s : 0; }
+};
+
+// Runs the attempts. `stop_fd` (a signalfd, or -1) ends the run early. Errors only when the
+// event loop itself cannot run; every per-attempt failure is counted in the report.
+Result<MconnectReport> run_mconnect(const MconnectOptions& options, int stop_fd);
+
+// {"target","connections","ok","failed","elapsed_s","rate_per_s","backends","errors"}.
+nlohmann::ordered_json mconnect_json(const MconnectReport& report);
+// The table per backend (name, count, share %), totals, rate and failure kinds.
+std::string mconnect_text(const MconnectReport& report);
+
+}  // namespace rail::traffic
