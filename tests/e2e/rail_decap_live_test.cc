@@ -1,0 +1,357 @@
+// Live rail-decap: the real binary in a backend namespace, GRE traffic from a router
+// namespace (RouterGreEncap on its egress), real UDP sockets on the VIPs; SIGTERM/SIGINT exit 0
+// and leave no tc filter / XDP program behind; usage and attach failures exit 2 and 1.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dataplane/libbpf_error.h"
+#include "e2e_sockets.h"
+#include "netns.h"
+#include "router_encap/router_gre_encap.h"
+
+namespace rail {
+namespace {
+
+using e2e::Fd;
+using e2e::Netns;
+using e2e::VethPair;
+using testbed::IpPrefix;
+using testbed::RouterGreEncap;
+
+const char* kRouter4 = "198.18.0.1";
+const char* kBackend4 = "198.18.0.2";  // the backend's tunnel endpoint
+const char* kRouter6 = "2001:db8:e::1";
+const char* kBackend6 = "2001:db8:e::2";
+const char* kVip4 = "198.18.100.1";
+const char* kVip6 = "2001:db8:100::1";
+constexpr uint16_t kPort = 5353;
+
+IpAddress ip(const char* text) {
+  return *IpAddress::parse(text);
+}
+
+std::string ip_binary() {
+  for (const char* p : {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"})
+    if (access(p, X_OK) == 0) return p;
+  return "ip";
+}
+
+// rail-decap as a child process (`ip netns exec NS rail-decap ...`, or directly when `ns` is
+// empty) with stdout+stderr on a pipe. Killed and reaped by the destructor if still running;
+// PDEATHSIG covers a test process that dies without destructors.
+class DecapProcess {
+ public:
+  ~DecapProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (out_ >= 0) close(out_);
+  }
+
+  Status start(const std::string& ns, std::vector<std::string> args) {
+    std::vector<std::string> all;
+    if (!ns.empty()) all = {ip_binary(), "netns", "exec", ns};
+    all.push_back(RAIL_DECAP_PATH);
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return dataplane::errno_error("pipe");
+    const pid_t parent = getpid();
+    pid_ = fork();
+    if (pid_ == 0) {  // only async-signal-safe calls until exec
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(127);
+      dup2(fds[1], 1);
+      dup2(fds[1], 2);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(fds[1]);
+    out_ = fds[0];
+    if (pid_ < 0) return dataplane::errno_error("fork");
+    return ok();
+  }
+
+  // Reads output until a line containing `needle` (returned) or `seconds` pass.
+  std::optional<std::string> wait_line(const std::string& needle, double seconds) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (true) {
+      for (size_t eol; (eol = pending_.find('\n')) != std::string::npos;) {
+        std::string line = pending_.substr(0, eol);
+        pending_.erase(0, eol + 1);
+        lines_.push_back(line);
+        if (line.find(needle) != std::string::npos) return line;
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return std::nullopt;
+      pollfd p{out_, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+      char buf[4096];
+      ssize_t n = read(out_, buf, sizeof(buf));
+      if (n <= 0) return std::nullopt;  // EOF: the process closed its output
+      pending_.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+  // Waits for the exit; the exit code, or -1 (killed, or still running after `seconds`).
+  int wait_exit(double seconds) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+  }
+
+  void signal(int sig) const { kill(pid_, sig); }
+  std::string output() {
+    wait_line("\x01", 0.2);  // drain what is there
+    std::string all;
+    for (const auto& l : lines_) all += l + "\n";
+    return all + pending_;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  std::string pending_;
+  std::vector<std::string> lines_;
+};
+
+// A UDP socket bound to a VIP (either family) with a 3 s receive timeout.
+Result<Fd> vip_socket(const char* vip) {
+  const bool v6 = std::string(vip).find(':') != std::string::npos;
+  if (!v6) return e2e::bound_socket(SOCK_DGRAM, vip, kPort);
+  Fd s(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (s.fd < 0) return dataplane::errno_error("socket");
+  timeval timeout{3, 0};
+  setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  sockaddr_in6 sa{};
+  sa.sin6_family = AF_INET6;
+  sa.sin6_port = htons(kPort);
+  inet_pton(AF_INET6, vip, &sa.sin6_addr);
+  if (bind(s.fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
+    return dataplane::errno_error(std::string("bind ") + vip);
+  }
+  return s;
+}
+
+// router (rr0; routes to the VIPs via the backend, GRE encapsulator on egress) <->
+// backend (rb0 = tunnel endpoint; VIPs on lo; rail-decap under test).
+class RailDecapLiveTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto router = Netns::create("router");
+    ASSERT_TRUE(router) << router.error().describe();
+    router_.emplace(std::move(*router));
+    auto backend = Netns::create("backend");
+    ASSERT_TRUE(backend) << backend.error().describe();
+    backend_.emplace(std::move(*backend));
+    auto veth = VethPair::create(*router_, "rr0", *backend_, "rb0");
+    ASSERT_TRUE(veth) << veth.error().describe();
+    veth_.emplace(std::move(*veth));
+    auto mac_text = backend_->exec("cat /sys/class/net/rb0/address");
+    ASSERT_TRUE(mac_text) << mac_text.error().describe();
+    auto backend_mac = MacAddress::parse(mac_text->substr(0, 17));
+    ASSERT_TRUE(backend_mac) << *mac_text;
+
+    for (const std::string& cmd :
+         {"ip addr add " + std::string(kRouter4) + "/24 dev rr0",
+          "ip addr add " + std::string(kRouter6) + "/64 dev rr0 nodad",
+          "ip route add 198.18.100.0/24 via " + std::string(kBackend4),
+          "ip -6 route add 2001:db8:100::/48 via " + std::string(kBackend6),
+          "ip neigh replace " + std::string(kBackend4) + " lladdr " + backend_mac->to_string() +
+              " dev rr0",
+          "ip -6 neigh replace " + std::string(kBackend6) + " lladdr " + backend_mac->to_string() +
+              " dev rr0"}) {
+      auto r = router_->exec(cmd);
+      ASSERT_TRUE(r) << r.error().describe();
+    }
+    for (const std::string& cmd : {"ip addr add " + std::string(kBackend4) + "/24 dev rb0",
+                                   "ip addr add " + std::string(kBackend6) + "/64 dev rb0 nodad",
+                                   "ip addr add " + std::string(kVip4) + "/32 dev lo",
+                                   "ip addr add " + std::string(kVip6) + "/128 dev lo",
+                                   std::string("sysctl -qw net.ipv4.conf.all.rp_filter=0"),
+                                   std::string("sysctl -qw net.ipv4.conf.rb0.rp_filter=0")}) {
+      auto r = backend_->exec(cmd);
+      ASSERT_TRUE(r) << r.error().describe();
+    }
+    auto encap =
+        RouterGreEncap::load({.outer_source_v4 = ip(kRouter4), .outer_source_v6 = ip(kRouter6)});
+    ASSERT_TRUE(encap) << encap.error().describe();
+    encap_.emplace(std::move(*encap));
+    ASSERT_TRUE(encap_->add_vip_prefix(*IpPrefix::parse("198.18.100.0/24")));
+    ASSERT_TRUE(encap_->add_vip_prefix(*IpPrefix::parse("2001:db8:100::/48")));
+    ASSERT_TRUE(encap_->add_node(*backend_mac, ip(kBackend4), ip(kBackend6)));
+    Status attached = router_->run([&] { return encap_->attach_tc_egress("rr0"); });
+    ASSERT_TRUE(attached) << attached.error().describe();
+  }
+
+  void TearDown() override {
+    decap_.reset();  // kills a rail-decap the test did not stop
+    encap_.reset();
+    veth_.reset();
+    backend_.reset();
+    router_.reset();
+  }
+
+  // Sends one datagram from the router to vip:kPort and expects the backend's VIP socket to
+  // receive exactly it, from the router's address.
+  void expect_delivered(const char* vip, const char* from, const std::string& payload) {
+    Fd service;
+    ASSERT_TRUE(backend_->run([&]() -> Status {
+      auto s = vip_socket(vip);
+      if (!s) return s.error();
+      service = std::move(*s);
+      return ok();
+    }));
+    Status sent = router_->run([&]() -> Status {
+      auto to = IpAddress::parse(vip);
+      Fd s(socket(to->is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+      sockaddr_storage sa{};
+      socklen_t len;
+      if (to->is_v4()) {
+        *reinterpret_cast<sockaddr_in*>(&sa) = e2e::sockaddr_v4(vip, kPort);
+        len = sizeof(sockaddr_in);
+      } else {
+        auto* sa6 = reinterpret_cast<sockaddr_in6*>(&sa);
+        sa6->sin6_family = AF_INET6;
+        sa6->sin6_port = htons(kPort);
+        inet_pton(AF_INET6, vip, &sa6->sin6_addr);
+        len = sizeof(sockaddr_in6);
+      }
+      if (sendto(s.fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&sa), len) <
+          0) {
+        return dataplane::errno_error(std::string("sendto ") + vip);
+      }
+      return ok();
+    });
+    ASSERT_TRUE(sent) << sent.error().describe();
+    char buf[2048];
+    sockaddr_storage peer{};
+    socklen_t peer_len = sizeof(peer);
+    ssize_t n =
+        recvfrom(service.fd, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&peer), &peer_len);
+    ASSERT_GT(n, 0) << "nothing reached the VIP socket " << vip << " (errno " << errno << ")\n"
+                    << decap_->output();
+    EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), payload);
+    char text[INET6_ADDRSTRLEN] = {};
+    if (peer.ss_family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&peer)->sin_addr, text, sizeof(text));
+    } else {
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&peer)->sin6_addr, text, sizeof(text));
+    }
+    EXPECT_STREQ(text, from);
+  }
+
+  std::string backend_exec(const std::string& cmd) {
+    auto r = backend_->exec(cmd);
+    EXPECT_TRUE(r) << r.error().describe();
+    return r ? *r : "";
+  }
+
+  std::optional<Netns> router_, backend_;
+  std::optional<VethPair> veth_;
+  std::optional<RouterGreEncap> encap_;
+  std::optional<DecapProcess> decap_;
+};
+
+TEST_F(RailDecapLiveTest, TcModeDeliversGreToTheVipsAndSigtermDetaches) {
+  decap_.emplace();
+  ASSERT_TRUE(
+      decap_->start(backend_->name(), {"--interface", "rb0", "--address", kBackend4, "--address",
+                                       kBackend6, "--stats-interval", "200ms"}));
+  auto start = decap_->wait_line("event=start", 10);
+  ASSERT_TRUE(start) << decap_->output();
+  EXPECT_NE(start->find("mode=tc interfaces=rb0 addresses=198.18.0.2,2001:db8:e::2"),
+            std::string::npos)
+      << *start;
+  EXPECT_NE(backend_exec("tc filter show dev rb0 ingress").find("bpf"), std::string::npos);
+
+  expect_delivered(kVip4, kRouter4, "GRE over IPv4 to the VIP");
+  expect_delivered(kVip6, kRouter6, "GRE over IPv6 to the VIP");
+  auto stats = decap_->wait_line("decap_gre_packets=2 ", 3);
+  ASSERT_TRUE(stats) << decap_->output();
+  EXPECT_NE(stats->find("event=stats"), std::string::npos) << *stats;
+
+  decap_->signal(SIGTERM);
+  auto stop = decap_->wait_line("event=stop", 5);
+  ASSERT_TRUE(stop) << decap_->output();
+  EXPECT_NE(stop->find("signal=SIGTERM"), std::string::npos) << *stop;
+  EXPECT_NE(stop->find("decap_gre_packets=2 "), std::string::npos) << *stop;
+  EXPECT_NE(stop->find("drop_packets=0 "), std::string::npos) << *stop;
+  EXPECT_EQ(decap_->wait_exit(5), 0);
+  EXPECT_EQ(backend_exec("tc filter show dev rb0 ingress"), "");
+}
+
+TEST_F(RailDecapLiveTest, XdpGenericJsonModeAndSigint) {
+  decap_.emplace();
+  ASSERT_TRUE(decap_->start(backend_->name(), {"--interface", "rb0", "--any-address", "--mode",
+                                               "xdp-generic", "--json", "--stats-interval", "0"}));
+  auto start = decap_->wait_line("\"event\":\"start\"", 10);
+  ASSERT_TRUE(start) << decap_->output();
+  EXPECT_NE(start->find("\"mode\":\"xdp-generic\""), std::string::npos) << *start;
+  EXPECT_NE(start->find("\"addresses\":\"any\""), std::string::npos) << *start;
+  EXPECT_NE(backend_exec("ip link show dev rb0").find("xdpgeneric"), std::string::npos);
+
+  expect_delivered(kVip4, kRouter4, "GRE through XDP");
+  decap_->signal(SIGINT);
+  auto stop = decap_->wait_line("\"event\":\"stop\"", 5);
+  ASSERT_TRUE(stop) << decap_->output();
+  EXPECT_NE(stop->find("\"signal\":\"SIGINT\""), std::string::npos) << *stop;
+  EXPECT_NE(stop->find("\"decap_gre_packets\":1,"), std::string::npos) << *stop;
+  EXPECT_EQ(decap_->wait_exit(5), 0);
+  EXPECT_EQ(backend_exec("ip link show dev rb0").find("xdp"), std::string::npos);
+}
+
+TEST_F(RailDecapLiveTest, FailuresExitOneOrTwoWithAMessage) {
+  {  // usage: no address and no --any-address
+    DecapProcess p;
+    ASSERT_TRUE(p.start("", {"--interface", "rb0"}));
+    EXPECT_EQ(p.wait_exit(10), 2);
+    EXPECT_NE(p.output().find("error: give the tunnel endpoint addresses"), std::string::npos);
+  }
+  {  // usage: a bad value names the option
+    DecapProcess p;
+    ASSERT_TRUE(p.start("", {"--interface", "rb0", "--any-address", "--mode", "ebpf"}));
+    EXPECT_EQ(p.wait_exit(10), 2);
+    EXPECT_NE(p.output().find("--mode: 'ebpf'"), std::string::npos);
+  }
+  {  // attach failure: the interface does not exist in that namespace
+    DecapProcess p;
+    ASSERT_TRUE(p.start(backend_->name(), {"--interface", "nosuch0", "--any-address"}));
+    EXPECT_EQ(p.wait_exit(10), 1);
+    EXPECT_NE(p.output().find("error: no interface named nosuch0"), std::string::npos);
+  }
+  {  // --check-only: loads (verifier) and exits 0 without attaching anything
+    DecapProcess p;
+    ASSERT_TRUE(
+        p.start(backend_->name(), {"--interface", "rb0", "--address", kBackend4, "--check-only"}));
+    EXPECT_EQ(p.wait_exit(10), 0);
+    EXPECT_NE(p.output().find("event=check-ok"), std::string::npos) << p.output();
+    EXPECT_EQ(backend_exec("tc filter show dev rb0 ingress"), "");
+  }
+}
+
+}  // namespace
+}  // namespace rail
