@@ -39,7 +39,10 @@ std::string join(const std::vector<std::string>& items) {
 }
 
 int fail(const Error& error) {
-  std::fprintf(stderr, "error: %s\n", error.message.c_str());
+  std::fprintf(stderr, "error: %s%s\n", error.message.c_str(),
+               error.code == ErrorCode::kPermission
+                   ? " (rail-decap needs root, or CAP_BPF + CAP_NET_ADMIN + CAP_PERFMON)"
+                   : "");
   return kExitFailure;
 }
 
