@@ -18,7 +18,7 @@
 #include "lib/counters.h"
 
 /* Outer source addresses (the router's fabric address), written by the loader before load. */
-const volatile __u32 outer_src4 = 0;	       /* network byte order */
+const volatile __u32 outer_src4 = 0;		   /* network byte order */
 const volatile __u32 outer_src6[4] = {0, 0, 0, 0}; /* network byte order */
 
 struct {
