@@ -87,6 +87,9 @@ class XdpDataPlane final : public DataPlane {
   StableIds slot_reg_{RAIL_MAX_SERVICES};     // service -> stable slot (service_id in the maps)
   size_t adopted_ids_ = 0;
   std::map<uint32_t, std::vector<uint32_t>> tables_;  // slot -> inner map contents written
+  // Inner Maglev maps are BPF_F_MMAPABLE (filled by memcpy) unless the pinned outer maps
+  // predate that (then false: filled by batch update).
+  bool mmap_tables_ = true;
   std::set<std::string> service_keys_;                // raw rail_service_key bytes
   std::set<std::string> vip_keys_, ingress_keys_;     // raw rail_addr_key bytes
   std::set<uint32_t> backend_ids_;

@@ -76,10 +76,13 @@ struct {
 /*
  * Maglev tables of M <= RAIL_MAGLEV_FAST_ENTRIES - 1 (abi/rail_abi.h): every inner map has the
  * template's size, so the verifier inlines both inner lookups (no call). Entry 0 = M.
+ * Inner maps of both outer maps are BPF_F_MMAPABLE: user space fills a new table with one
+ * memcpy instead of a kernel copy per entry (same lookups for the program).
  */
 struct lb_maglev_fast_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, RAIL_MAGLEV_FAST_ENTRIES);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u32);
 };
@@ -99,7 +102,7 @@ struct {
 struct lb_maglev_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 2);
-	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u32);
 };
