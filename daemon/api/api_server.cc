@@ -130,8 +130,9 @@ void ApiServer::routes() {
     res.set_content(ready ? "ready\n" : "not ready\n", "text/plain");
   });
   s.Get("/metrics", [this](const Request&, Response& res) {
-    res.set_content(render_metrics(controller_.vips(), controller_.node()),
-                    "text/plain; version=0.0.4; charset=utf-8");
+    std::string text = render_metrics(controller_.vips(), controller_.node());
+    if (options_.extra_metrics) text += options_.extra_metrics();
+    res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
   });
 
   s.Get("/v1/vips", [this](const Request&, Response& res) {

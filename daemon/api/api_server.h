@@ -28,6 +28,9 @@ struct ApiOptions {
   std::string token;     // empty = no authentication
   // /readyz: the data plane is attached and a config loaded (raild decides).
   std::function<bool()> ready = [] { return true; };
+  // Appended to /metrics (complete families in the exposition format), e.g. raild's ICMP
+  // listener counters; empty = nothing.
+  std::function<std::string()> extra_metrics;
 };
 
 class ApiServer {

@@ -82,6 +82,23 @@ const char* drop_reason_label(int reason) {
   return reason >= 0 && reason < RAIL_DROP_REASON_MAX ? kDropReasons[reason] : "unknown";
 }
 
+std::string render_icmp_metrics(const health::IcmpListenerStats& s) {
+  Writer w;
+  w.family("rail_icmp_received_total", "counter",
+           "ICMP destination-unreachable messages read by the passive listener");
+  w.sample("rail_icmp_received_total", {{"family", "ipv4"}}, double(s.received_v4));
+  w.sample("rail_icmp_received_total", {{"family", "ipv6"}}, double(s.received_v6));
+  w.family("rail_icmp_matched_total", "counter",
+           "ICMP unreachables about a backend that triggered its health check at once");
+  w.sample("rail_icmp_matched_total", {}, double(s.matched));
+  w.family("rail_icmp_ignored_total", "counter",
+           "ICMP unreachables that triggered nothing, by reason");
+  for (size_t i = 0; i < s.ignored.size(); ++i)
+    w.sample("rail_icmp_ignored_total", {{"reason", to_string(health::IcmpIgnored(i))}},
+             double(s.ignored[i]));
+  return w.take();
+}
+
 std::string render_metrics(const std::vector<VipView>& vips, const NodeView& node) {
   Writer w;
   struct Traffic {

@@ -10,10 +10,14 @@
 #include <vector>
 
 #include "daemon/controller/controller_views.h"
+#include "daemon/health/icmp_listener.h"
 
 namespace rail::daemon {
 
 std::string render_metrics(const std::vector<VipView>& vips, const NodeView& node);
+// The passive ICMP listener's families (rail_icmp_*); raild appends them when
+// node.passive_icmp is on.
+std::string render_icmp_metrics(const health::IcmpListenerStats& stats);
 
 // Label value escaping of the exposition format.
 std::string escape_label_value(std::string_view value);

@@ -45,6 +45,7 @@ void emit_node(YAML::Emitter& e, const NodeConfig& n) {
   e << YAML::Key << "mtu" << YAML::Value << n.mtu;
   e << YAML::Key << "gue_port" << YAML::Value << n.gue_port;
   e << YAML::Key << "icmp_echo" << YAML::Value << n.icmp_echo;
+  e << YAML::Key << "passive_icmp" << YAML::Value << n.passive_icmp;
   char seed[16];
   std::snprintf(seed, sizeof seed, "0x%08x", n.hash_seed);
   e << YAML::Key << "hash_seed" << YAML::Value << seed;

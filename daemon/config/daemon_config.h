@@ -45,6 +45,7 @@ struct NodeConfig {
   uint32_t mtu = 1500;
   uint16_t gue_port = 6080;
   bool icmp_echo = true;
+  bool passive_icmp = true;  // ICMP unreachable about a backend triggers its check now
   uint32_t hash_seed = RAIL_DEFAULT_HASH_SEED;
   ListenAddress api_listen;
   std::string api_token_file;  // empty = no bearer token required

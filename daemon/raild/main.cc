@@ -1,18 +1,25 @@
 // raild: the Rail node daemon. Loads rail.yaml, runs the XDP data plane, health checks and the
 // runtime API; reloads on SIGHUP; stops on SIGTERM/SIGINT. Manual: docs/raild.md.
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "daemon/api/api_server.h"
+#include "daemon/api/metrics.h"
 #include "daemon/config/yaml_loader.h"
 #include "daemon/controller/controller.h"
+#include "daemon/health/icmp_listener.h"
 #include "daemon/raild/startup_config.h"
 #include "dataplane/bpffs.h"
 #include "dataplane/xdp_data_plane.h"
@@ -149,6 +156,20 @@ int run(const Args& args, EventLog& log) {
     log.info("attached", {{"interface", ifname}, {"adopted", adopted ? "true" : "false"}});
   }
 
+  // Passive detection: ICMP unreachables about backends, read on this thread's loop below.
+  std::unique_ptr<health::IcmpListener> icmp;
+  if (cfg.node.passive_icmp) {
+    Controller* c = controller->get();
+    auto opened = health::IcmpListener::open(
+        {}, [c](const IpAddress& address) { return c->report_unreachable(address); });
+    if (!opened) {
+      log.error("icmp_listener_failed", {{"error", opened.error().message}});
+      return 1;
+    }
+    icmp = std::move(*opened);
+    log.info("icmp_listener", {{"sockets", std::to_string(icmp->fds().size())}});
+  }
+
   auto token = read_token(cfg.node.api_token_file);
   if (!token) {
     log.error("api_failed", {{"error", token.error().message}});
@@ -158,6 +179,10 @@ int run(const Args& args, EventLog& log) {
   api_options.host = cfg.node.api_listen.address.to_string();
   api_options.port = cfg.node.api_listen.port;
   api_options.token = *token;
+  if (icmp) {
+    const health::IcmpListener* listener = icmp.get();
+    api_options.extra_metrics = [listener] { return render_icmp_metrics(listener->stats()); };
+  }
   auto api = ApiServer::start(api_options, **controller, log);
   if (!api) {
     log.error("api_failed", {{"error", api.error().message}});
@@ -166,26 +191,49 @@ int run(const Args& args, EventLog& log) {
   log.info("ready", {{"api", api_options.host + ":" + std::to_string((*api)->port())},
                      {"vips", std::to_string(cfg.vips.size())}});
 
+  // The main loop: signals (blocked, read from a signalfd), ICMP sockets, a 1 s tick.
   sigset_t signals;
   sigemptyset(&signals);
   for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, s);
-  for (;;) {
-    const timespec tick{1, 0};
-    const int sig = sigtimedwait(&signals, nullptr, &tick);
-    if (sig == SIGTERM || sig == SIGINT) {
-      log.info("stopping", {{"signal", sig == SIGTERM ? "TERM" : "INT"}});
+  health::UniqueFd signal_fd(signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!signal_fd.valid()) {
+    log.error("signalfd_failed", {{"error", std::strerror(errno)}});
+    return 1;
+  }
+  using Clock = std::chrono::steady_clock;
+  auto next_tick = Clock::now() + std::chrono::seconds(1);
+  for (bool stop = false; !stop;) {
+    std::vector<pollfd> fds{{signal_fd.get(), POLLIN, 0}};
+    if (icmp)
+      for (int fd : icmp->fds()) fds.push_back({fd, POLLIN, 0});
+    const auto wait =
+        std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - Clock::now());
+    if (::poll(fds.data(), fds.size(), int(std::max<int64_t>(0, wait.count()))) < 0 &&
+        errno != EINTR) {
+      log.error("poll_failed", {{"error", std::strerror(errno)}});
       break;
     }
-    if (sig == SIGHUP) {
-      if (Status st = (*controller)->reload(); !st)
+    for (size_t i = 1; i < fds.size(); ++i)
+      if (fds[i].revents & POLLIN) icmp->drain(fds[i].fd);
+    signalfd_siginfo info;
+    while (::read(signal_fd.get(), &info, sizeof(info)) == ssize_t(sizeof(info))) {
+      const int sig = int(info.ssi_signo);
+      if (sig == SIGTERM || sig == SIGINT) {
+        log.info("stopping", {{"signal", sig == SIGTERM ? "TERM" : "INT"}});
+        stop = true;
+        break;
+      }
+      if (Status st = (*controller)->reload(); !st)  // SIGHUP
         log.error("reload_refused", {{"file", args.config}, {"error", st.error().message}});
-      continue;
     }
+    if (stop || Clock::now() < next_tick) continue;
+    next_tick = Clock::now() + std::chrono::seconds(1);
     // Each second: pick up next hops that resolved (or changed) since the last change.
     if (Status st = (*controller)->refresh_next_hops(); !st)
       log.warn("next_hops_not_applied", {{"error", st.error().message}});
   }
   api->reset();         // no API calls into a dying controller
+  icmp.reset();         // reports into the controller
   controller->reset();  // health checks stop
   // Default: the links stay pinned and keep forwarding with the last applied maps; the next
   // raild adopts them (docs/raild.md "Upgrades and restarts").

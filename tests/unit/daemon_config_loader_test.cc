@@ -137,6 +137,7 @@ TEST(DaemonConfigLoader, NodeSettings) {
   mtu: 9000
   gue_port: 6081
   icmp_echo: false
+  passive_icmp: false
   hash_seed: 42
   api: { listen: "[::1]:9999", token_file: /etc/rail/token }
   bpffs_dir: /sys/fs/bpf/rail-test
@@ -151,6 +152,7 @@ TEST(DaemonConfigLoader, NodeSettings) {
   EXPECT_EQ(n.mtu, 9000u);
   EXPECT_EQ(n.gue_port, 6081);
   EXPECT_FALSE(n.icmp_echo);
+  EXPECT_FALSE(n.passive_icmp);
   EXPECT_EQ(n.hash_seed, 42u);
   EXPECT_EQ(n.api_listen.port, 9999);
   EXPECT_TRUE(n.api_listen.address.is_v6());
@@ -170,7 +172,25 @@ TEST(DaemonConfigLoader, ExampleLoads) {
   EXPECT_EQ(r->pools[0].check.type, CheckType::kHttp);
   EXPECT_EQ(r->pools[0].check.timeout, Millis(500));
   EXPECT_EQ(r->pools[1].check.type, CheckType::kUdp);
-  EXPECT_TRUE(r->pools[1].check.via_vip);
+  EXPECT_FALSE(r->pools[1].check.via_vip);
+}
+
+// via_vip parses but no data plane path carries via-VIP probes yet: refused at its position
+// rather than silently checking the backend directly.
+TEST(DaemonConfigLoader, ViaVipIsRefusedUntilSupported) {
+  auto r = parse_config(std::string(kMinimal) + R"(  - name: api
+    address: 198.18.100.2
+    port: 443
+    pool:
+      backends: [198.51.100.21]
+      check: { type: tcp, port: 443, via_vip: true }
+)",
+                        "t.yaml");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("t.yaml:19:47: vips[1].pool.check.via_vip: not supported yet"),
+            std::string::npos)
+      << r.error().message;
+  EXPECT_TRUE(parse_config(std::string(kMinimal), "t.yaml")->node.passive_icmp);  // default on
 }
 
 TEST(DaemonConfigLoader, WriterRoundTrip) {
