@@ -50,8 +50,10 @@ RAIL_STATIC_ASSERT(sizeof(struct rail_router_encap_counter) == 16,
 enum rail_router_encap_stat {
 	RAIL_ROUTER_ENCAP_STAT_ENCAPSULATED = 0, /* GRE-encapsulated towards a Rail node */
 	RAIL_ROUTER_ENCAP_STAT_PASSED = 1,	 /* not for a node, not a VIP, not IP: untouched */
-	RAIL_ROUTER_ENCAP_STAT_ERRORS = 2, /* should have been encapsulated, the kernel refused
-					    * (adjust_room/store failed): sent on untouched */
+	RAIL_ROUTER_ENCAP_STAT_ERRORS = 2,  /* should have been encapsulated, the kernel refused
+					     * (adjust_room/store failed): sent on untouched */
+	RAIL_ROUTER_ENCAP_STAT_TOO_BIG = 3, /* would exceed the interface MTU once encapsulated:
+					     * sent on plain (Rail balances plain packets alike) */
 	RAIL_ROUTER_ENCAP_STAT_MAX
 };
 

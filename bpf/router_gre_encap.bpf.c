@@ -77,6 +77,18 @@ static __always_inline int vip6(const struct in6_addr *daddr)
 	return bpf_map_lookup_elem(&router_encap_vips6, &key) != NULL;
 }
 
+/*
+ * Would the frame exceed the egress interface's MTU once `overhead` bytes longer? The stack
+ * checked the MTU before this hook, and a veth silently drops what is too big. (GSO packets
+ * are not checked here: the kernel resegments them.)
+ */
+static __always_inline int too_big(struct __sk_buff *skb, __s32 overhead)
+{
+	__u32 mtu = 0;
+
+	return bpf_check_mtu(skb, 0, &mtu, overhead, 0) == BPF_MTU_CHK_RET_FRAG_NEEDED;
+}
+
 /* Grows the room after the Ethernet header by `len` and writes `hdr` there. 0 or -1. */
 static __always_inline int push_outer(struct __sk_buff *skb, void *hdr, __u32 len, __u64 flags)
 {
@@ -162,6 +174,8 @@ int rail_router_gre_encap(struct __sk_buff *skb)
 		/* A datagram longer than the frame is not ours to carry: the stack decides. */
 		if (bpf_ntohs(iph->tot_len) > len - l2_len)
 			goto pass;
+		if (too_big(skb, RAIL_ROUTER_ENCAP_OVERHEAD_V4))
+			goto plain;
 		ret = encap_v4(skb, node, iph, len - l2_len);
 	} else if (proto == ETH_P_IPV6) {
 		if (!(node->flags & RAIL_ROUTER_NODE_HAS_V6))
@@ -170,6 +184,8 @@ int rail_router_gre_encap(struct __sk_buff *skb)
 			goto pass;
 		if (sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len) > len - l2_len)
 			goto pass;
+		if (too_big(skb, RAIL_ROUTER_ENCAP_OVERHEAD_V6))
+			goto plain;
 		ret = encap_v6(skb, node, ip6h, len - l2_len);
 	}
 	if (ret == 0) {
@@ -184,6 +200,12 @@ int rail_router_gre_encap(struct __sk_buff *skb)
 		rail_count(router_encap_stats, RAIL_ROUTER_ENCAP_STAT_ERRORS, len);
 		return TC_ACT_SHOT;
 	}
+	goto pass; /* neither IPv4 nor IPv6 (ARP...) */
+plain:
+	/* No ICMP from here; the plain packet still reaches the node (which balances it as if
+	 * encapsulated) and the counter shows the link MTU is too small for GRE. */
+	rail_count(router_encap_stats, RAIL_ROUTER_ENCAP_STAT_TOO_BIG, len);
+	return TC_ACT_OK;
 pass:
 	rail_count(router_encap_stats, RAIL_ROUTER_ENCAP_STAT_PASSED, len);
 	return TC_ACT_OK;

@@ -226,6 +226,7 @@ Result<RouterGreEncap::Counters> RouterGreEncap::counters() const {
   counters.encapsulated = sums[RAIL_ROUTER_ENCAP_STAT_ENCAPSULATED];
   counters.passed = sums[RAIL_ROUTER_ENCAP_STAT_PASSED];
   counters.errors = sums[RAIL_ROUTER_ENCAP_STAT_ERRORS];
+  counters.too_big = sums[RAIL_ROUTER_ENCAP_STAT_TOO_BIG];
   return counters;
 }
 

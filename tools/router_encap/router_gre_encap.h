@@ -48,6 +48,7 @@ struct RouterEncapCounters {
   RouterEncapCounter encapsulated;  // wrapped in GRE towards a node
   RouterEncapCounter passed;        // not for a node / not a VIP / not IP: untouched
   RouterEncapCounter errors;        // the kernel refused to grow the frame: sent on untouched
+  RouterEncapCounter too_big;       // over the interface MTU once encapsulated: sent on plain
 };
 
 class RouterGreEncap {
