@@ -123,7 +123,17 @@ Result<NameServerStats> NameServer::run(int stop_fd) {
   RAIL_TRY(epoll_.add(stop_fd, EPOLLIN, kKeyStop));
   std::array<epoll_event, 256> events;
   while (stats_.stop_signal == 0) {
-    auto n = epoll_.wait(events.data(), int(events.size()), -1);
+    int timeout_ms = -1;
+    if (accept_paused_) {  // out of fds: retry accepting once some connections may have closed
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(accept_resume_ - Clock::now());
+      if (left.count() <= 0) {
+        accept_paused_ = false;
+        (void)epoll_.modify(tcp_.get(), EPOLLIN, kKeyTcpListener);
+      } else {
+        timeout_ms = int(left.count());
+      }
+    }
+    auto n = epoll_.wait(events.data(), int(events.size()), timeout_ms);
     if (!n) return n.error();
     for (int i = 0; i < *n; ++i) {
       uint64_t key = events[i].data.u64;
@@ -148,7 +158,16 @@ Result<NameServerStats> NameServer::run(int stop_fd) {
 void NameServer::accept_all() {
   while (true) {
     int fd = ::accept4(tcp_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN, or out of fds: the backlog keeps them until later
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // The listener stays readable: stop watching it for a while instead of spinning.
+        // Waiting clients stay in the backlog.
+        accept_paused_ = true;
+        accept_resume_ = Clock::now() + std::chrono::milliseconds(100);
+        (void)epoll_.modify(tcp_.get(), 0, kKeyTcpListener);
+      }
+      return;  // EAGAIN: all accepted
+    }
     Connection c;
     c.fd = UniqueFd(fd);
     c.interest = EPOLLIN;

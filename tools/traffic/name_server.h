@@ -81,6 +81,8 @@ class NameServer {
   Endpoint tcp_local_;
   Endpoint udp_local_;
   std::unordered_map<int, Connection> connections_;
+  bool accept_paused_ = false;  // out of file descriptors: listener unwatched until resume
+  Clock::time_point accept_resume_;
   NameServerStats stats_;
 };
 

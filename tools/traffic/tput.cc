@@ -50,6 +50,9 @@ class TputRun {
     for (size_t i = 0; i < streams_.size(); ++i) {
       if (streams_[i].fd.valid() && !streams_[i].connected) fail(i, ETIMEDOUT);
     }
+    for (size_t i = 0; i < streams_.size(); ++i) {
+      if (upload_ && streams_[i].fd.valid()) (void)epoll_.modify(streams_[i].fd.get(), EPOLLOUT, i);
+    }
     const Clock::time_point start = Clock::now();
     if (!report_.interrupted && live_ > 0) {
       RAIL_TRY(loop(stop_fd, start + options_.duration, false));
@@ -118,9 +121,9 @@ class TputRun {
       if (n != ssize_t(s.greeting.size())) return fail(i, n < 0 ? errno : EIO);
       s.connected = true;
       ++connected_;
-      // Uploads wait for room to write; downloads for data. Nothing moves in the connect phase
-      // for uploads (EPOLLOUT is level-triggered, so it fires again in the measured phase).
-      (void)epoll_.modify(fd, upload_ ? EPOLLOUT : EPOLLIN, i);
+      // Downloads drain from now on (unmeasured until the measured phase). Uploads wait
+      // unwatched: a writable socket would wake the connect phase over and over.
+      (void)epoll_.modify(fd, upload_ ? 0u : uint32_t(EPOLLIN), i);
       return;
     }
     if (connect_phase) {
