@@ -164,13 +164,22 @@ struct rail_backend {
 };
 RAIL_STATIC_ASSERT(sizeof(struct rail_backend) == 24, "rail_backend layout");
 
+/*
+ * rail_service_gen: ARRAY[1] -> __u32, bumped by user space after every apply() that changed
+ * what a rail_services lookup can return (a key or a value added, removed or changed). A
+ * connection entry whose service_gen equals it names the very service the lookup of its flow
+ * would find, so an established packet may skip that lookup (docs/xdp.md "Fast path").
+ */
+
 /* rail_conntrack: LRU_HASH, struct rail_flow_key -> struct rail_conn. */
 struct rail_conn {
 	__u32 backend_id;
-	__u32 service_id;
+	__u32 service_id;   /* the service the flow's rail_services lookup found */
 	__u64 last_seen_ns; /* balancer clock (jiffies in ns, lb_now()) at the last refresh */
+	__u32 service_gen;  /* rail_service_gen when service_id was last found by that lookup */
+	__u32 pad;          /* zero */
 };
-RAIL_STATIC_ASSERT(sizeof(struct rail_conn) == 16, "rail_conn layout");
+RAIL_STATIC_ASSERT(sizeof(struct rail_conn) == 24, "rail_conn layout");
 
 /* rail_fragments: LRU_HASH, first fragment's identity -> its service and backend. */
 struct rail_frag_key {

@@ -16,6 +16,7 @@
 #include "lib/lb_encap.h"
 #include "lib/lb_icmp.h"
 #include "lib/lb_stats.h"
+#include "lib/lb_fast.h"
 
 static __always_inline void lb_drop(struct lb_ctx *c, __u32 reason)
 {
@@ -180,7 +181,7 @@ static __always_inline void lb_steer_icmp_error_(struct xdp_md *ctx, struct lb_c
 	c->hash =
 	    lb_hash(q.dst, q.src, q.dport, q.sport, q.proto, p->family, c->hash_fields, lb_seed());
 	c->have_hash = 1;
-	c->backend_id = lb_conn_lookup(&key, c->service_id, lb_now(), 0);
+	c->backend_id = lb_conn_lookup(&key, c->service_id, lb_now(), 0, 0);
 	if (c->backend_id == RAIL_NO_BACKEND)
 		c->backend_id = lb_maglev_pick(c->service_id, c->hash);
 	if (c->backend_id == RAIL_NO_BACKEND)
@@ -277,8 +278,9 @@ static __always_inline void lb_balance(struct xdp_md *ctx, struct lb_ctx *c)
 	syn =
 	    p->proto == LB_PROTO_TCP && (p->tcp_flags & LB_TCP_SYN) && !(p->tcp_flags & LB_TCP_ACK);
 	c->backend_id = RAIL_NO_BACKEND;
-	if (!syn) {
-		c->backend_id = lb_conn_lookup(&key, c->service_id, c->now, 1);
+	/* conn_absent: the fast path just looked this very key up and found nothing. */
+	if (!syn && !c->conn_absent) {
+		c->backend_id = lb_conn_lookup(&key, c->service_id, c->now, 1, c->service_gen);
 		if (c->backend_id != RAIL_NO_BACKEND)
 			c->v.conn_hit = 1;
 	}
@@ -286,7 +288,7 @@ static __always_inline void lb_balance(struct xdp_md *ctx, struct lb_ctx *c)
 		c->backend_id = lb_maglev_pick(c->service_id, lb_pkt_hash(c));
 		if (c->backend_id == RAIL_NO_BACKEND)
 			return lb_drop(c, RAIL_DROP_NO_BACKEND);
-		lb_conn_write(&key, c->backend_id, c->service_id, c->now);
+		lb_conn_write(&key, c->backend_id, c->service_id, c->now, c->service_gen);
 		c->v.new_flow = 1;
 	}
 	if (lb_is_fragment(p)) { /* a first fragment: the later ones follow it (§4) */
@@ -311,6 +313,7 @@ __noinline int lb_vip(struct xdp_md *ctx, struct lb_ctx *c)
 	if (!c)
 		return RAIL_VERDICT_DROP;
 	c->is_vip = 0;
+	c->service_gen = lb_service_gen(); /* before any service lookup (lb_select.h) */
 	lb_balance(ctx, c);
 	/* Counted only now that the inner destination is known to be a VIP (not a collision). */
 	if (c->gre_ingress && c->is_vip)
@@ -399,7 +402,11 @@ int rail_balancer(struct xdp_md *ctx)
 	c->v.new_flow = 0;
 	c->v.conn_hit = 0;
 	c->have_hash = 0;
-	lb_classify(ctx, c);
+	c->conn_absent = 0;
+	/* Established plain IPv4 flows and plain IPv4 non-VIP traffic decide here (lb_fast.h);
+	 * the rest, untouched, takes the general path. */
+	if (!lb_fast_path(ctx, c))
+		lb_classify(ctx, c);
 	lb_count_verdict(&c->v, c->p.frame_len);
 	if (c->v.action == RAIL_VERDICT_TX)
 		return XDP_TX;

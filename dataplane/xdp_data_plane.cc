@@ -252,6 +252,19 @@ Status XdpDataPlane::write_filter(const std::vector<uint64_t>& words) {
   return ok();
 }
 
+// Tells the program that a rail_services lookup may now return something else: connection
+// entries stamped with an older generation look their service up again (abi/rail_abi.h).
+// Called once every key change of an apply() is done, so a packet that reads the new value
+// also sees the new keys.
+Status XdpDataPlane::bump_service_gen() {
+  const int fd = map_fd("rail_service_gen");
+  const uint32_t zero = 0;
+  uint32_t gen = 0;
+  if (bpf_map_lookup_elem(fd, &zero, &gen) != 0) return errno_error("read service generation");
+  ++gen;
+  return update(fd, &zero, &gen, "service generation");
+}
+
 Status XdpDataPlane::apply(const LbConfig& config) {
   // ForwarderState's own ids are not used: the plane's registries are the ones restored from
   // the pins, so they agree with the connection table of the program that ran before us.
@@ -328,11 +341,23 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     applied_backends.push_back(ids_of[i]);
   }
 
+  // A failure from here on may leave rail_services half changed: the generation is bumped on
+  // the way out all the same, so no connection entry keeps a stamp that vouches for it.
+  struct BumpGenOnFailure {
+    XdpDataPlane* plane;
+    bool armed = true;
+    ~BumpGenOnFailure() {
+      if (!armed) return;
+      plane->service_entries_.reset();
+      (void)plane->bump_service_gen();  // best effort: the error being returned says more
+    }
+  } bump_on_failure{this};
+
   // 2. Tables and per-slot service records, then the keys that lead to them.
   const int by_id_fd = map_fd("rail_service_by_id");
   std::set<uint32_t> live_slots(slots->begin(), slots->end());
   std::map<std::pair<IpAddress, uint8_t>, size_t> lowest;  // (vip, proto) -> service index
-  std::set<std::string> service_keys, vip_keys, ingress_keys;
+  std::set<std::string> service_keys, service_entries, vip_keys, ingress_keys;
   for (size_t i = 0; i < st.services().size(); ++i) {
     const ServiceState& svc = st.services()[i];
     const uint32_t slot = (*slots)[i];
@@ -352,6 +377,7 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     RAIL_TRY(
         update(map_fd("rail_services"), &key, &value, "service " + svc.config.vip.to_string()));
     service_keys.insert(raw(key));
+    service_entries.insert(raw(key) + raw(value));
     auto [it, fresh] = lowest.emplace(std::pair{svc.config.vip, key.proto}, i);
     if (!fresh && svc.config.port < st.services()[it->second].config.port) it->second = i;
   }
@@ -371,6 +397,7 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     value.encap = uint8_t(svc.config.encap);
     RAIL_TRY(update(map_fd("rail_services"), &key, &value, "fragment fallback service"));
     service_keys.insert(raw(key));
+    service_entries.insert(raw(key) + raw(value));
   }
   const uint32_t one = 1;
   for (const ServiceState& svc : st.services()) {
@@ -430,6 +457,13 @@ Status XdpDataPlane::apply(const LbConfig& config) {
   if (pinned_ids_) {
     RAIL_TRY(pinned_ids_->erase_stale(old_backend_ids, backend_reg_.ids()));
     RAIL_TRY(pinned_ids_->erase_stale(old_slot_ids, slot_reg_.ids()));
+  }
+  // 4. Last: every rail_services change is in, so connection entries may be restamped.
+  bump_on_failure.armed = false;
+  if (service_entries_ != service_entries) {
+    service_entries_.reset();  // unknown until the bump succeeds
+    RAIL_TRY(bump_service_gen());
+    service_entries_ = std::move(service_entries);
   }
   service_keys_ = std::move(service_keys);
   vip_keys_ = std::move(vip_keys);

@@ -73,6 +73,7 @@ class XdpDataPlane final : public DataPlane {
   Status adopt(const std::string& pin_dir);
   Status write_table(uint32_t slot, const ServiceState& service, const std::vector<uint32_t>& ids);
   Status write_filter(const std::vector<uint64_t>& words);
+  Status bump_service_gen();
 
   std::unique_ptr<Owner> owner_;
   std::vector<XdpAttachment> attachments_;  // after owner_: detached before the program goes
@@ -93,6 +94,9 @@ class XdpDataPlane final : public DataPlane {
   std::set<std::string> service_keys_;                // raw rail_service_key bytes
   std::set<std::string> vip_keys_, ingress_keys_;     // raw rail_addr_key bytes
   std::set<uint32_t> backend_ids_;
+  // Raw key + value of every rail_services entry as last written; unset until the first
+  // apply() (after a restart the values are unknown): a change bumps rail_service_gen.
+  std::optional<std::set<std::string>> service_entries_;
   // What rail_backends/rail_backend_owner hold per id, so apply() rewrites only what changed
   // (one change to a 1000-backend VIP must not cost 2000 map updates).
   std::map<uint32_t, std::pair<rail_backend, uint32_t>> backends_written_;

@@ -44,6 +44,10 @@ struct lb_ctx {
 	__u8 have_hash;
 	__u8 is_vip;	  /* destination confirmed a VIP (a service found, or rail_vip_addrs) */
 	__u8 gre_ingress; /* came in GRE to an ingress address (§2.3) */
+	/* The fast path looked this packet's flow up and found no entry (lb_fast.h). */
+	__u8 conn_absent;
+	__u8 pad[3];
+	__u32 service_gen; /* lb_service_gen(), read before the service lookup */
 };
 
 struct {

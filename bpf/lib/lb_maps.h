@@ -146,6 +146,17 @@ struct {
 	__type(value, struct rail_conn);
 } rail_conntrack SEC(".maps");
 
+/*
+ * The service-lookup generation (abi/rail_abi.h): a connection entry stamped with the current
+ * value may skip the rail_services lookup (one entry; an inlined lookup).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} rail_service_gen SEC(".maps");
+
 /* First fragments seen: (src, dst, proto, IP ID) -> (service, backend) (packet-path §4). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

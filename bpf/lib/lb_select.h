@@ -156,14 +156,34 @@ static __always_inline __u32 lb_maglev_pick(__u32 service_id, __u32 hash)
  * May an existing flow keep `backend_id`? Only if the backend still belongs to the service and
  * is up or drained (drained backends keep their flows, §3).
  */
-static __always_inline int lb_usable(__u32 backend_id, __u32 service_id)
+static __always_inline struct rail_backend *lb_usable_backend(__u32 backend_id, __u32 service_id)
 {
 	struct rail_backend *be = bpf_map_lookup_elem(&rail_backends, &backend_id);
 	__u32 *owner = bpf_map_lookup_elem(&rail_backend_owner, &backend_id);
 
 	if (!be || !owner || be->family == 0 || *owner != service_id)
-		return 0;
-	return be->state == RAIL_BACKEND_UP || be->state == RAIL_BACKEND_DRAINED;
+		return NULL;
+	if (be->state != RAIL_BACKEND_UP && be->state != RAIL_BACKEND_DRAINED)
+		return NULL;
+	return be;
+}
+
+static __always_inline int lb_usable(__u32 backend_id, __u32 service_id)
+{
+	return lb_usable_backend(backend_id, service_id) != NULL;
+}
+
+/*
+ * The current service-lookup generation (abi/rail_abi.h). Read BEFORE the rail_services lookup
+ * whose result is stamped with it: a config change racing the packet then leaves an older
+ * stamp, which only costs that flow one more lookup.
+ */
+static __always_inline __u32 lb_service_gen(void)
+{
+	__u32 zero = 0;
+	__u32 *gen = bpf_map_lookup_elem(&rail_service_gen, &zero);
+
+	return gen ? *gen : 0;
 }
 
 static __always_inline void lb_flow_key(struct rail_flow_key *key, const __u32 *src,
@@ -188,10 +208,13 @@ static __always_inline __u64 lb_conn_timeout(__u8 proto)
  * The connection-table backend of a flow if it is still usable, else RAIL_NO_BACKEND.
  * `refresh` marks the flow as seen (a packet of the flow); an ICMP error only peeks. The entry
  * is updated in place through the value pointer (no map update call on a hit), and only once
- * its timestamp is lb_conn_refresh_ns old, so a busy flow does not dirty it every packet.
+ * its timestamp is lb_conn_refresh_ns old, so a busy flow does not dirty it every packet. A
+ * refreshing hit also restamps the entry with the service just looked up and `gen` (read
+ * before that lookup), so the flow's next packets take the fast path again after a config
+ * change.
  */
 static __always_inline __u32 lb_conn_lookup(const struct rail_flow_key *key, __u32 service_id,
-					    __u64 now, int refresh)
+					    __u64 now, int refresh, __u32 gen)
 {
 	struct rail_conn *conn = bpf_map_lookup_elem(&rail_conntrack, key);
 	__u64 age;
@@ -205,16 +228,21 @@ static __always_inline __u32 lb_conn_lookup(const struct rail_flow_key *key, __u
 		conn->last_seen_ns = now;
 	if (!lb_usable(conn->backend_id, service_id))
 		return RAIL_NO_BACKEND;
+	if (refresh && (conn->service_gen != gen || conn->service_id != service_id)) {
+		conn->service_id = service_id;
+		conn->service_gen = gen;
+	}
 	return conn->backend_id;
 }
 
 static __always_inline void lb_conn_write(const struct rail_flow_key *key, __u32 backend_id,
-					  __u32 service_id, __u64 now)
+					  __u32 service_id, __u64 now, __u32 gen)
 {
 	struct rail_conn conn = {
 	    .backend_id = backend_id,
 	    .service_id = service_id,
 	    .last_seen_ns = now,
+	    .service_gen = gen,
 	};
 
 	bpf_map_update_elem(&rail_conntrack, key, &conn, BPF_ANY);

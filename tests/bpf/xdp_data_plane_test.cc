@@ -186,7 +186,7 @@ TEST(XdpDataPlaneTest, PinnedMapsOutliveTheLoader) {
        {"rail_vip_filter", "rail_vip_addrs", "rail_ingress_addrs", "rail_services",
         "rail_service_by_id", "rail_maglev_fast", "rail_maglev_tables", "rail_backends",
         "rail_backend_owner", "rail_conntrack", "rail_fragments", "rail_node", "rail_counters",
-        "rail_service_stats", "rail_backend_stats", "lb_scratch", "rail_ids"}) {
+        "rail_service_stats", "rail_backend_stats", "lb_scratch", "rail_ids", "rail_service_gen"}) {
     unlink((dir + "/" + name).c_str());
   }
   EXPECT_EQ(rmdir(dir.c_str()), 0);
