@@ -306,10 +306,16 @@ TEST_F(TrafficLiveTest, CtrafficLosesExactlyTheKilledBackendsConnectionsAndRecon
   ASSERT_GT(on_b1, 0);
   ASSERT_GT(on_b2, 0);
   EXPECT_EQ(on_b1 + on_b2, 20);
-  // Exactly b1's connections were lost, all of them on b1, by b1 closing them (EOF).
+  // Exactly b1's connections were lost, all of them on b1, by b1 closing them.
   EXPECT_EQ(summary["lost_total"], on_b1);
   EXPECT_EQ(summary["lost_by_backend"], json({{"b1", on_b1}}));
-  EXPECT_EQ(summary["lost_by_reason"]["eof"], on_b1);
+  // Closed by b1: FIN, or RST when a message had arrived unread when b1 closed the socket.
+  EXPECT_EQ(
+      summary["lost_by_reason"]["eof"].get<int>() + summary["lost_by_reason"]["reset"].get<int>(),
+      on_b1);
+  for (const char* reason : {"timeout", "backend_changed", "connect_failed"}) {
+    EXPECT_EQ(summary["lost_by_reason"][reason], 0) << reason;
+  }
   // Every lost connection came back, on b2 (b1 refuses new ones: retried, not counted lost).
   EXPECT_EQ(summary["reconnected"], on_b1);
   EXPECT_EQ(summary["final_backends"], json({{"b2", 20}}));
