@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "rail_abi.h"
 #include "testbed_client.h"
 #include "tools/testbed/testbed.h"
 
@@ -81,6 +82,35 @@ TEST(TestbedTraffic, PlainIngressReachesEveryBackendWithDirectServerReturn) {
   EXPECT_EQ(at_rail1.count(), 0) << "a reply went through rail1";
   EXPECT_EQ(at_rail2.count(), 0) << "a reply went through rail2";
   std::printf("[ dsr      ] frames from the VIP: router %d, rail1 0, rail2 0\n", router_saw);
+}
+
+TEST(TestbedTraffic, GreIngressFromTheRouterIsDecapsulatedAndBalanced) {
+  auto tb =
+      Testbed::up(topology("name: tbgre\nrail_nodes: 2\nbackends: 4\ningress: gre\n"), options());
+  ASSERT_TRUE(tb) << tb.error().describe();
+  for (Family f : {Family::kV4, Family::kV6}) {
+    for (bool udp : {false, true}) {
+      auto answers = spread(*tb, f, udp, 60);
+      std::printf("[ spread   ] gre %s %s: %s\n", to_string(f), udp ? "udp" : "tcp",
+                  describe(answers).c_str());
+      expect_all_backends(answers, 4);
+    }
+  }
+  auto encapsulated = tb->router_gre_packets();
+  ASSERT_TRUE(encapsulated) << encapsulated.error().describe();
+  uint64_t ingress = 0;
+  for (int i = 1; i <= 2; ++i) {
+    auto n = tb->rail_counter(i, RAIL_CNT_GRE_INGRESS);
+    ASSERT_TRUE(n) << n.error().describe();
+    EXPECT_GT(*n, 0u) << "rail" << i << " took no GRE";
+    ingress += *n;
+  }
+  std::printf("[ gre      ] router encapsulated %llu, Rail GRE ingress %llu\n",
+              static_cast<unsigned long long>(*encapsulated),
+              static_cast<unsigned long long>(ingress));
+  // 4 x 60 exchanges, at least 2 packets each towards the VIP; every one went in GRE.
+  EXPECT_GE(ingress, 480u);
+  EXPECT_EQ(ingress, *encapsulated);
 }
 
 TEST(TestbedTraffic, StoppedBackendLeavesHealthWithinASecondAndReturns) {

@@ -101,6 +101,13 @@ class Testbed {
   Result<std::string> api_text(int node, const std::string& path) const;
   Result<nlohmann::json> api_get(int node, const std::string& path) const;
 
+  // Rail's data-plane counter `index` (enum rail_counter in abi/rail_abi.h, e.g.
+  // RAIL_CNT_GRE_INGRESS, RAIL_CNT_RX, RAIL_CNT_DROP_REASON_BASE + reason) on node i, summed
+  // over CPUs, read from the XDP program attached to its eth0 (also while raild is down).
+  Result<uint64_t> rail_counter(int node, uint32_t index) const;
+  // Packets the router GRE-encapsulated towards the Rail nodes (ingress: gre only).
+  Result<uint64_t> router_gre_packets() const;
+
   // Path of a tool ("raild", "railctl", "rail-nameserver", "rail-mconnect", "rail-ctraffic",
   // "rail-tput"): bin_dir/tool if set, else $RAIL_BIN_DIR/tool, else the build's path.
   std::string binary(const std::string& tool) const;
