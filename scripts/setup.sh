@@ -16,6 +16,7 @@ PACKAGES=(
   # network tools used by tests and the demo
   iproute2 ethtool procps
   prometheus  # promtool: unit tests run `promtool check metrics` on /metrics
+  haproxy  # rail-testbed balancer: haproxy (the comparison run, docs/testbed.md)
 )
 
 missing=()
