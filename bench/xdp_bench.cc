@@ -1,22 +1,17 @@
 // rail_xdp_bench: per-packet cost of the XDP balancer (BPF_PROG_TEST_RUN) and its live veth rate.
 //
-// Part 1 (test run): every call runs the verified balancer once (repeat = 1) on a fresh copy of
-// a frame, because with repeat > 1 the kernel reruns the program on the frame it already
-// rewrote. The kernel's own duration of each call is summed per trial; the trivial XDP_PASS
-// program timed the same way is the fixed cost of a test run, subtracted to give the net cost.
-// Part 2 (live): a live-frames generator in namespace "gen" XDP_TXes a frame to a VIP over a
-// veth into namespace "rail", where the balancer (or the trivial XDP_TX program, as the
-// reference) sends it back; a counting XDP sink on the generator's veth measures the rate.
-// Method and results: docs/xdp-benchmarks.md.
+// Part 1 (test run, this file): every call runs the verified balancer once (repeat = 1) on a
+// fresh copy of a frame, because with repeat > 1 the kernel reruns the program on the frame it
+// already rewrote. The kernel's own duration of each call is summed per trial; the trivial
+// XDP_PASS program timed the same way is the fixed cost of a test run, subtracted to give the
+// net cost. Floors (bpf/bench_probe.bpf.c) are timed the same way beside the balancer: one
+// lookup in a connection table of the same type and working set.
+// Part 2 (live rate): xdp_bench_live.cc. Method and results: docs/xdp-benchmarks.md.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <net/if.h>
 #include <sched.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -25,44 +20,18 @@
 #include <optional>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/result.h"
 #include "dataplane/libbpf_error.h"
-#include "dataplane/skeleton.h"
-#include "dataplane/xdp_data_plane.h"
-#include "golden/golden_world.h"
-#include "netns.h"
-#include "trivial.skel.h"
+#include "xdp_bench.h"
 
 namespace rail::xdpbench {
-namespace {
 
-RAIL_BPF_SKELETON_TRAITS(trivial_bpf);
-using TrivialSkeleton = dataplane::BpfSkeleton<trivial_bpf_traits>;
 using dataplane::XdpDataPlane;
-using golden::Bytes;
-
-// Working sets of the established-flow paths; the connection table is sized for the largest.
-constexpr uint32_t kWorkingSetSmall = 200'000;
-constexpr uint32_t kWorkingSetLarge = 400'000;
-
-struct Options {
-  int trials = 7;
-  int calls = 20'000;
-  int live_trials = 5;
-  double live_seconds = 1.0;  // per trial and per program
-  bool json = false;
-  bool live = true;
-  bool test_run = true;
-  int cpu = 0;  // the test-run thread is pinned here (see conn_capacity_for())
-};
 
 // --- BPF_PROG_TEST_RUN timing ---
 
-// One test run of `frame`, repeat 1. Returns the kernel's duration in ns; the verdict must be
-// `expected` (a wrong verdict means the path measured is not the path named).
 Result<uint32_t> run_once(int prog_fd, const Bytes& frame, uint32_t expected) {
   LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
               .data_size_in = static_cast<__u32>(frame.size()), .repeat = 1);
@@ -76,6 +45,34 @@ Result<uint32_t> run_once(int prog_fd, const Bytes& frame, uint32_t expected) {
   }
   return opts.duration;
 }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// The connection table is an LRU hash with BPF_F_NO_COMMON_LRU: each possible CPU owns
+// capacity / ncpus entries and an insert evicts from the inserting CPU's share only. All test
+// runs happen on one pinned CPU, so that CPU's share must hold the whole working set.
+uint32_t conn_capacity_for(uint32_t working_set) {
+  const int ncpus = std::max(1, libbpf_num_possible_cpus());
+  uint32_t per_cpu = 1;
+  while (per_cpu < working_set + working_set / 4) per_cpu <<= 1;
+  return per_cpu * uint32_t(ncpus);
+}
+
+Result<std::unique_ptr<XdpDataPlane>> load_balancer() {
+  dataplane::XdpOptions options;
+  options.conn_capacity = conn_capacity_for(kWorkingSetLarge);
+  auto plane = XdpDataPlane::load(options);
+  if (!plane) return plane.error();
+  Status applied = (*plane)->apply(golden::sample_config());
+  if (!applied) return applied.error();
+  return std::move(*plane);
+}
+
+namespace {
 
 // A path: frames by call number (so flows can be fresh, shuffled, or always the same).
 struct Path {
@@ -95,12 +92,6 @@ struct PathResult {
   double target_ns = 0;
   uint64_t new_flows = 0;  // connection-table inserts while timing (0 for pure hits)
 };
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 Result<std::vector<double>> time_trials(int prog_fd, const Path& path, const Options& o) {
   std::vector<double> means;
@@ -144,26 +135,6 @@ Bytes ack_frame(uint64_t flow) {
       golden::tcp4(client_of(flow), port_of(flow), golden::kWeb4, 80).ack().build());
 }
 
-// The connection table is an LRU hash with BPF_F_NO_COMMON_LRU: each possible CPU owns
-// capacity / ncpus entries and an insert evicts from the inserting CPU's share only. All test
-// runs happen on one pinned CPU, so that CPU's share must hold the whole working set.
-uint32_t conn_capacity_for(uint32_t working_set) {
-  const int ncpus = std::max(1, libbpf_num_possible_cpus());
-  uint32_t per_cpu = 1;
-  while (per_cpu < working_set + working_set / 4) per_cpu <<= 1;
-  return per_cpu * uint32_t(ncpus);
-}
-
-Result<std::unique_ptr<XdpDataPlane>> load_balancer() {
-  dataplane::XdpOptions options;
-  options.conn_capacity = conn_capacity_for(kWorkingSetLarge);
-  auto plane = XdpDataPlane::load(options);
-  if (!plane) return plane.error();
-  Status applied = (*plane)->apply(golden::sample_config());
-  if (!applied) return applied.error();
-  return std::move(*plane);
-}
-
 Result<uint64_t> new_flows(const XdpDataPlane& plane) {
   auto stats = plane.stats();
   if (!stats) return stats.error();
@@ -189,14 +160,22 @@ Status pin_to_cpu(int cpu) {
   return ok();
 }
 
-// Times `path` on `plane`, recording connection-table inserts made while timing.
-Status measure(XdpDataPlane& plane, const Path& path, const Options& o, TestRunReport& report) {
-  auto before = new_flows(plane);
-  if (!before) return before.error();
-  auto means = time_trials(plane.prog_fd(), path, o);
+bool selected(const Options& o, const std::string& name) {
+  if (o.only.empty()) return true;
+  const std::string list = "," + o.only + ",";
+  return list.find("," + name + ",") != std::string::npos;
+}
+
+// Times `path` on program `prog_fd`; with a balancer `plane`, records the connection-table
+// inserts made while timing.
+Status measure(int prog_fd, const XdpDataPlane* plane, const Path& path, const Options& o,
+               TestRunReport& report) {
+  if (!selected(o, path.name)) return ok();
+  Result<uint64_t> before = uint64_t{0}, after = uint64_t{0};
+  if (plane != nullptr && !(before = new_flows(*plane))) return before.error();
+  auto means = time_trials(prog_fd, path, o);
   if (!means) return means.error();
-  auto after = new_flows(plane);
-  if (!after) return after.error();
+  if (plane != nullptr && !(after = new_flows(*plane))) return after.error();
   PathResult r;
   r.name = path.name;
   r.what = path.what;
@@ -209,10 +188,38 @@ Status measure(XdpDataPlane& plane, const Path& path, const Options& o, TestRunR
   return ok();
 }
 
-Result<TestRunReport> run_test_run_bench(const TrivialSkeleton& trivial, const Options& o) {
+// The flow of `frame` as the balancer keys it (IPv4, untagged, no options: the bench's frames).
+rail_flow_key flow_key_of(const Bytes& frame) {
+  rail_flow_key key{};
+  std::memcpy(&key.src[0], frame.data() + 26, 4);
+  std::memcpy(&key.dst[0], frame.data() + 30, 4);
+  std::memcpy(&key.sport, frame.data() + 34, 2);
+  std::memcpy(&key.dport, frame.data() + 36, 2);
+  key.proto = frame[23];
+  key.family = RAIL_AF_INET;
+  return key;
+}
+
+// Puts the flows of `frames` into the probe's connection table (from this pinned CPU, whose
+// LRU share then holds them, as the balancer's SYNs did for its own table).
+Status fill_probe(const ProbeSkeleton& probe, uint64_t count,
+                  const std::function<Bytes(uint64_t)>& frame) {
+  const int fd = bpf_map__fd(probe->maps.probe_conntrack);
+  const rail_conn conn{};
+  for (uint64_t i = 0; i < count; ++i) {
+    const rail_flow_key key = flow_key_of(frame(i));
+    if (bpf_map_update_elem(fd, &key, &conn, BPF_ANY) != 0)
+      return dataplane::errno_error("fill the probe's connection table");
+  }
+  return ok();
+}
+
+Result<TestRunReport> run_test_run_bench(const TrivialSkeleton& trivial, const ProbeSkeleton& probe,
+                                         const Options& o) {
   TestRunReport report;
   if (Status pinned = pin_to_cpu(o.cpu); !pinned) return pinned.error();
   using namespace golden;
+  const int probe_fd = bpf_program__fd(probe->progs.xdp_conn_probe);
 
   // The fixed cost: the empty program on the smallest frame of the set.
   const Bytes plain_ack = from_router(tcp4(kClient4, 40000, kWeb4, 80).ack().build());
@@ -261,12 +268,17 @@ Result<TestRunReport> run_test_run_bench(const TrivialSkeleton& trivial, const O
          25},
     };
     for (const Path& p : paths) {
-      if (Status s = measure(**plane, p, o, report); !s) return s.error();
+      if (Status s = measure(fd, plane->get(), p, o, report); !s) return s.error();
     }
+    if (Status s = fill_probe(probe, 1, [&](uint64_t) { return plain_ack; }); !s) return s.error();
+    const Path floor{"floor_1", "floor: one conntrack-type lookup, 1 flow (bench_probe)", XDP_TX,
+                     [&](uint64_t) { return plain_ack; }};
+    if (Status s = measure(probe_fd, nullptr, floor, o, report); !s) return s.error();
   }
 
   // Established flows over large working sets: the SYNs of the first 200k flows, ACKs over
-  // them in a shuffled order; then the SYNs of the next 200k, ACKs over all 400k.
+  // them in a shuffled order; then the SYNs of the next 200k, ACKs over all 400k. The floor
+  // probe's table gets the same flows and is timed over the same order right after.
   {
     auto plane = load_balancer();
     if (!plane) return plane.error();
@@ -274,164 +286,24 @@ Result<TestRunReport> run_test_run_bench(const TrivialSkeleton& trivial, const O
     std::mt19937_64 rng(42);
     uint32_t primed = 0;
     for (uint32_t set : {kWorkingSetSmall, kWorkingSetLarge}) {
-      if (Status s = prime(fd, set - primed, [&](uint64_t i) { return syn_frame(primed + i); });
-          !s) {
-        return s.error();
-      }
+      const std::string k = std::to_string(set / 1000) + "k";
+      if (!selected(o, "established_" + k) && !selected(o, "floor_" + k)) continue;
+      auto next = [&](uint64_t i) { return syn_frame(primed + i); };
+      if (Status s = prime(fd, set - primed, next); !s) return s.error();
+      if (Status s = fill_probe(probe, set - primed, next); !s) return s.error();
       primed = set;
       std::vector<uint32_t> order(set);
       std::iota(order.begin(), order.end(), 0u);
       std::shuffle(order.begin(), order.end(), rng);
-      const std::string k = std::to_string(set / 1000) + "k";
-      Path p{"established_" + k, "TCP ACK, established, " + k + " flows, shuffled", XDP_TX,
-             [&order](uint64_t i) { return ack_frame(order[i % order.size()]); }, 70};
-      if (Status s = measure(**plane, p, o, report); !s) return s.error();
+      auto acks = [&order](uint64_t i) { return ack_frame(order[i % order.size()]); };
+      Path p{"established_" + k, "TCP ACK, established, " + k + " flows, shuffled", XDP_TX, acks,
+             70};
+      if (Status s = measure(fd, plane->get(), p, o, report); !s) return s.error();
+      Path floor{"floor_" + k, "floor: one conntrack-type lookup, " + k + " flows, shuffled",
+                 XDP_TX, acks};
+      if (Status s = measure(probe_fd, nullptr, floor, o, report); !s) return s.error();
     }
   }
-  return report;
-}
-
-// --- Live rate over a veth pair ---
-
-uint64_t sum_per_cpu(int map_fd) {
-  const int ncpus = std::max(1, libbpf_num_possible_cpus());
-  std::vector<uint64_t> values(size_t(ncpus), 0);
-  uint32_t key = 0;
-  if (bpf_map_lookup_elem(map_fd, &key, values.data()) != 0) return 0;
-  return std::accumulate(values.begin(), values.end(), uint64_t{0});
-}
-
-struct LiveReport {
-  std::vector<double> rail_pps, trivial_pps;
-  double rail_median = 0, trivial_median = 0, ratio_pct = 0;
-  uint64_t generated_pps = 0;  // frames the generator produced per second (whole run)
-  // The balancer's own counters over its windows: what it received and sent back.
-  uint64_t rail_rx = 0, rail_tx = 0, rail_sink = 0;
-  std::string rail_mode, trivial_mode;
-};
-
-// Runs the live-frames generator until `stop`: the trivial XDP_TX program on `frame`, each
-// frame transmitted out of `ifindex` (the generator-side veth) as if it had arrived there.
-Status generate(int prog_fd, int ifindex, const Bytes& frame, const std::atomic<bool>& stop,
-                std::atomic<uint64_t>& generated) {
-  xdp_md ctx{};
-  ctx.data_end = static_cast<__u32>(frame.size());  // the kernel wants data..data_end = input
-  ctx.ingress_ifindex = static_cast<__u32>(ifindex);
-  constexpr uint32_t kRepeat = 20'000;  // ~ms per call: the stop flag is seen promptly
-  while (!stop.load(std::memory_order_relaxed)) {
-    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
-                .data_size_in = static_cast<__u32>(frame.size()), .ctx_in = &ctx,
-                .ctx_size_in = sizeof(ctx), .repeat = kRepeat, .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
-                .batch_size = 64);
-    if (bpf_prog_test_run_opts(prog_fd, &opts) != 0) {
-      return dataplane::errno_error("BPF_PROG_TEST_RUN live frames");
-    }
-    generated.fetch_add(kRepeat, std::memory_order_relaxed);
-  }
-  return ok();
-}
-
-Result<LiveReport> run_live_bench(const TrivialSkeleton& trivial, const Options& o) {
-  using namespace std::chrono;
-  LiveReport report;
-  auto gen = e2e::Netns::create("gen");
-  if (!gen) return gen.error();
-  auto rail_ns = e2e::Netns::create("rail");
-  if (!rail_ns) return rail_ns.error();
-  auto veth = e2e::VethPair::create(*gen, "g0", *rail_ns, "r0");
-  if (!veth) return veth.error();
-
-  auto plane = load_balancer();
-  if (!plane) return plane.error();
-
-  // The sink on the generator's side (its presence also lets r0's XDP_TX reach g0).
-  std::optional<dataplane::XdpAttachment> sink;
-  int g0_ifindex = 0;
-  Status s = gen->run([&]() -> Status {
-    g0_ifindex = int(if_nametoindex("g0"));
-    if (g0_ifindex == 0) return dataplane::errno_error("if_nametoindex g0");
-    auto a = dataplane::XdpAttachment::attach("g0", bpf_program__fd(trivial->progs.xdp_count_drop),
-                                              dataplane::XdpMode::kNative);
-    if (!a) return a.error();
-    sink.emplace(std::move(*a));
-    return ok();
-  });
-  if (!s) return s.error();
-
-  // Rail's own attachment is inside XdpDataPlane; the reference is held here. Swapped per trial.
-  std::optional<dataplane::XdpAttachment> reference;
-  auto attach_rail = [&]() {
-    return rail_ns->run([&]() { return (*plane)->attach("r0", dataplane::XdpMode::kNative); });
-  };
-  auto attach_trivial = [&]() {
-    return rail_ns->run([&]() -> Status {
-      auto a = dataplane::XdpAttachment::attach("r0", bpf_program__fd(trivial->progs.xdp_tx),
-                                                dataplane::XdpMode::kNative);
-      if (!a) return a.error();
-      reference.emplace(std::move(*a));
-      return ok();
-    });
-  };
-  report.rail_mode = "native";
-  report.trivial_mode = "native";
-
-  // An established flow (its SYN goes first): the live path is the common one, a table hit.
-  const Bytes syn =
-      golden::from_router(golden::tcp4(golden::kClient4, 40000, golden::kWeb4, 80).syn().build());
-  const Bytes ack =
-      golden::from_router(golden::tcp4(golden::kClient4, 40000, golden::kWeb4, 80).ack().build());
-  if (auto r = run_once((*plane)->prog_fd(), syn, XDP_TX); !r) return r.error();
-
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> generated{0};
-  Status gen_status = ok();
-  const int gen_fd = bpf_program__fd(trivial->progs.xdp_tx);
-  const int sink_fd = bpf_map__fd(trivial->maps.sink_packets);
-  std::thread generator([&] {
-    gen_status = gen->run([&] { return generate(gen_fd, g0_ifindex, ack, stop, generated); });
-  });
-  const auto started = steady_clock::now();
-
-  // Rate received back at the sink over one window, after letting the swap settle.
-  auto window = [&]() -> double {
-    std::this_thread::sleep_for(milliseconds(200));
-    const uint64_t c0 = sum_per_cpu(sink_fd);
-    const auto t0 = steady_clock::now();
-    std::this_thread::sleep_for(duration<double>(o.live_seconds));
-    const uint64_t c1 = sum_per_cpu(sink_fd);
-    return double(c1 - c0) / duration<double>(steady_clock::now() - t0).count();
-  };
-  Status result = ok();
-  // Interleaved trials: drift of the shared machine hits both programs alike.
-  for (int t = 0; t < o.live_trials && result; ++t) {
-    if (!(result = attach_rail())) break;
-    auto before = (*plane)->stats();
-    const uint64_t sink_before = sum_per_cpu(sink_fd);
-    report.rail_pps.push_back(window());
-    auto after = (*plane)->stats();
-    report.rail_sink += sum_per_cpu(sink_fd) - sink_before;
-    if (before && after) {
-      report.rail_rx += after->counters[RAIL_CNT_RX] - before->counters[RAIL_CNT_RX];
-      report.rail_tx += after->counters[RAIL_CNT_TX] - before->counters[RAIL_CNT_TX];
-    }
-    (*plane)->detach_all();
-    if (!(result = attach_trivial())) break;
-    report.trivial_pps.push_back(window());
-    reference.reset();
-  }
-  stop = true;
-  generator.join();
-  report.generated_pps =
-      uint64_t(double(generated.load()) / duration<double>(steady_clock::now() - started).count());
-  (*plane)->detach_all();
-  reference.reset();
-  sink.reset();
-  if (!result) return result.error();
-  if (!gen_status) return gen_status.error();
-  report.rail_median = median(report.rail_pps);
-  report.trivial_median = median(report.trivial_pps);
-  report.ratio_pct =
-      report.trivial_median > 0 ? 100.0 * report.rail_median / report.trivial_median : 0;
   return report;
 }
 
@@ -457,14 +329,18 @@ void print_table(const TestRunReport* tr, const LiveReport* live) {
   }
   if (live != nullptr) {
     std::printf(
-        "\nlive veth rate (pps received back, medians): rail %.0f (%s), trivial XDP_TX "
-        "%.0f (%s): %.1f%% (target >= 90%%: %s); generator %" PRIu64 " pps\n",
-        live->rail_median, live->rail_mode.c_str(), live->trivial_median,
-        live->trivial_mode.c_str(), live->ratio_pct, live->ratio_pct >= 90 ? "PASS" : "MISS",
+        "\nlive veth rate (pps received back, medians): rail %.0f, trivial XDP_TX %.0f, "
+        "GRE-encapsulating XDP_TX without lookups %.0f\n",
+        live->rail_median, live->trivial_median, live->gre_median);
+    std::printf(
+        "rail / trivial XDP_TX: %.1f%% (target >= 90%%: %s); rail / GRE reference: "
+        "%.1f%%; generator %" PRIu64 " pps\n",
+        live->ratio_pct, live->ratio_pct >= 90 ? "PASS" : "MISS", live->gre_ratio_pct,
         live->generated_pps);
     std::printf("rail counters over its windows: rx %" PRIu64 ", tx %" PRIu64
-                ", received back %" PRIu64 "\n",
-                live->rail_rx, live->rail_tx, live->rail_sink);
+                ", connection hits %" PRIu64 ", new flows %" PRIu64 ", received back %" PRIu64 "\n",
+                live->rail_rx, live->rail_tx, live->rail_conn_hits, live->rail_new_flows,
+                live->rail_sink);
   }
 }
 
@@ -498,11 +374,13 @@ void print_json(const TestRunReport* tr, const LiveReport* live, const Options& 
   }
   if (live != nullptr) {
     std::printf(
-        ",\n  \"live\": {\"rail_pps\": %.0f, \"trivial_pps\": %.0f, \"ratio_pct\": %.1f, "
-        "\"target_pct\": 90, \"generated_pps\": %" PRIu64
-        ", \"rail_trials\": %s, \"trivial_trials\": %s}",
-        live->rail_median, live->trivial_median, live->ratio_pct, live->generated_pps,
-        json_array(live->rail_pps).c_str(), json_array(live->trivial_pps).c_str());
+        ",\n  \"live\": {\"rail_pps\": %.0f, \"trivial_pps\": %.0f, \"gre_pps\": %.0f, "
+        "\"ratio_pct\": %.1f, \"gre_ratio_pct\": %.1f, \"target_pct\": 90, "
+        "\"generated_pps\": %" PRIu64
+        ", \"rail_trials\": %s, \"trivial_trials\": %s, \"gre_trials\": %s}",
+        live->rail_median, live->trivial_median, live->gre_median, live->ratio_pct,
+        live->gre_ratio_pct, live->generated_pps, json_array(live->rail_pps).c_str(),
+        json_array(live->trivial_pps).c_str(), json_array(live->gre_pps).c_str());
   }
   std::printf("\n}\n");
 }
@@ -511,6 +389,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: rail_xdp_bench [--json] [--trials N] [--calls N] [--live-trials N]\n"
                "                      [--live-seconds S] [--no-live] [--live-only] [--cpu N]\n"
+               "                      [--only PATH[,PATH...]]\n"
                "Needs root (BPF, namespaces). See docs/xdp-benchmarks.md.\n");
   return 2;
 }
@@ -526,6 +405,10 @@ int run(int argc, char** argv) {
       o.live = false;
     } else if (a == "--live-only") {
       o.test_run = false;
+    } else if (a == "--only") {
+      const char* v = next();
+      if (v == nullptr) return usage();
+      o.only = v;
     } else if (a == "--trials" || a == "--calls" || a == "--live-trials" || a == "--cpu" ||
                a == "--live-seconds") {
       const char* v = next();
@@ -541,6 +424,15 @@ int run(int argc, char** argv) {
   }
   auto trivial = TrivialSkeleton::open();
   Status loaded = trivial ? trivial->load() : Status(trivial.error());
+  auto probe = ProbeSkeleton::open();
+  if (loaded && !probe) loaded = probe.error();
+  if (loaded) {
+    // The floor's table has the balancer's size (the default 1 entry is for other users).
+    const uint32_t entries = conn_capacity_for(kWorkingSetLarge);
+    if (int err = bpf_map__set_max_entries((*probe)->maps.probe_conntrack, entries))
+      loaded = dataplane::libbpf_error("size the probe's connection table", err);
+  }
+  if (loaded) loaded = probe->load();
   if (!loaded) {
     std::fprintf(stderr, "rail_xdp_bench: %s\n", loaded.error().describe().c_str());
     return 1;
@@ -548,7 +440,7 @@ int run(int argc, char** argv) {
   std::optional<TestRunReport> tr;
   std::optional<LiveReport> live;
   if (o.test_run) {
-    auto r = run_test_run_bench(*trivial, o);
+    auto r = run_test_run_bench(*trivial, *probe, o);
     if (!r) {
       std::fprintf(stderr, "rail_xdp_bench: test run: %s\n", r.error().describe().c_str());
       return 1;
@@ -556,7 +448,7 @@ int run(int argc, char** argv) {
     tr = std::move(*r);
   }
   if (o.live) {
-    auto r = run_live_bench(*trivial, o);
+    auto r = run_live_bench(*trivial, *probe, o);
     if (!r) {
       std::fprintf(stderr, "rail_xdp_bench: live: %s\n", r.error().describe().c_str());
       return 1;
