@@ -107,6 +107,11 @@ TEST(CtrafficRecorder, JsonHasTheDocumentedSchema) {
   EXPECT_EQ(s["lost_by_backend"], nlohmann::ordered_json({{"b1", 2}}));
   EXPECT_EQ(s["lost_by_reason"]["eof"], 1);
   EXPECT_EQ(s["initial_backends"]["b1"], 2);
+  EXPECT_FALSE(j.contains("interrupted"));
+  auto stopped = r.to_json({"198.18.0.100:8080", 3, 10, 2.5, true});
+  EXPECT_EQ(stopped["interrupted"], true);
+  EXPECT_NE(r.summary_text({"198.18.0.100:8080", 3, 10, 2.5, true}).find("(stopped early)"),
+            std::string::npos);
   // The file form round-trips through the parser.
   auto reparsed = nlohmann::json::parse(j.dump(1));
   EXPECT_EQ(reparsed["summary"]["lost_total"], 2);

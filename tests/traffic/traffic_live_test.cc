@@ -361,6 +361,7 @@ TEST_F(TrafficLiveTest, CtrafficWithoutReconnectKeepsOnlyTheSurvivorsAndHonoursT
   json j = parse_json(testing::read_file(json_path));
   SCOPED_TRACE(j.dump());
   EXPECT_LT(j["duration_s"].get<double>(), 5);
+  EXPECT_EQ(j["interrupted"], true);
   const json& summary = j["summary"];
   const int on_b1 = summary["initial_backends"].value("b1", 0);
   const int on_b2 = summary["initial_backends"].value("b2", 0);

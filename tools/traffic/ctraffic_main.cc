@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
     return kExitFailed;
   }
   const CtrafficRunInfo info{options.target.to_string(), options.connections, options.rate,
-                             outcome->duration_s};
+                             outcome->duration_s, outcome->interrupted};
   std::fputs(recorder.summary_text(info).c_str(), stdout);
   int exit_code = kExitOk;
   if (!json_out.empty()) {

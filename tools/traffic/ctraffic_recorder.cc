@@ -96,6 +96,7 @@ nlohmann::ordered_json CtrafficRecorder::to_json(const CtrafficRunInfo& info) co
   j["connections"] = info.connections;
   j["rate"] = info.rate;
   j["duration_s"] = info.duration_s;
+  if (info.interrupted) j["interrupted"] = true;
   j["samples"] = json::array();
   for (const CtrafficSample& s : samples_) {
     json row;
@@ -137,8 +138,9 @@ std::string CtrafficRecorder::summary_text(const CtrafficRunInfo& info) const {
   std::array<char, 1024> line;
   std::string out;
   std::snprintf(line.data(), line.size(),
-                "target %s: %llu connections, %g messages/s each, %.1f s\n", info.target.c_str(),
-                (unsigned long long)info.connections, info.rate, info.duration_s);
+                "target %s: %llu connections, %g messages/s each, %.1f s%s\n", info.target.c_str(),
+                (unsigned long long)info.connections, info.rate, info.duration_s,
+                info.interrupted ? " (stopped early)" : "");
   out += line.data();
   out += "initial backends: " + counts_text(s.initial_backends) + "\n";
   std::snprintf(line.data(), line.size(), "lost: %llu (%.1f%% of %llu)",

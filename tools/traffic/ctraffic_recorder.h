@@ -52,8 +52,9 @@ struct CtrafficSummary {
 struct CtrafficRunInfo {
   std::string target;
   uint64_t connections = 0;
-  double rate = 0;        // messages per second per connection
-  double duration_s = 0;  // how long the run actually lasted
+  double rate = 0;           // messages per second per connection
+  double duration_s = 0;     // how long the run actually lasted
+  bool interrupted = false;  // a signal or the stop file ended it before --duration
 };
 
 class CtrafficRecorder {

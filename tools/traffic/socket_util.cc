@@ -22,7 +22,9 @@ Error errno_error(const std::string& what, int err) {
   if (err == EACCES || err == EPERM) code = ErrorCode::kPermission;
   if (err == EADDRNOTAVAIL || err == ENOENT) code = ErrorCode::kNotFound;
   if (err == EAFNOSUPPORT) code = ErrorCode::kUnsupported;
-  return make_error(code, what + ": " + std::strerror(err));
+  Error error = make_error(code, what + ": " + std::strerror(err));
+  errno = err;  // callers may still classify the failure by errno (error_kind)
+  return error;
 }
 
 Error errno_error(const std::string& what) {

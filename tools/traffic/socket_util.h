@@ -42,7 +42,7 @@ class UniqueFd {
 
 // "<what>: <strerror(errno)>"; EACCES/EPERM -> kPermission, EADDRNOTAVAIL/ENOENT -> kNotFound,
 // EAFNOSUPPORT -> kUnsupported, everything else kSystem. Reads errno, so call it right after the
-// failed call.
+// failed call; errno is left as it was (callers may still classify it with error_kind).
 Error errno_error(const std::string& what);
 Error errno_error(const std::string& what, int err);
 
