@@ -122,6 +122,26 @@ TEST(TestbedLifecycle, DestroyLeavesNoNamespaceProcessOrStateDir) {
   EXPECT_FALSE(sleeper->running()) << "teardown kills what runs in its namespaces";
 }
 
+TEST(TestbedLifecycle, RunExportsTheTestbedAndReturnsTheCommandsStatus) {
+  const std::string topo = "/tmp/rail-testbed-run-" + std::to_string(getpid()) + ".yaml";
+  std::ofstream(topo) << "name: tbrun\nrail_nodes: 1\nbackends: 2\nfamilies: [ipv4]\n";
+  // The command reaches a backend through the VIP, then uses the control socket of its owner.
+  const std::string script = std::string("ip netns exec $RAIL_CLIENT_NS curl -s -m 2 ") +
+                             "http://$RAIL_VIP4:$RAIL_PORT/ && " + RAIL_TESTBED_CLI +
+                             " backend $RAIL_TESTBED b1 stop && exit 7";
+  auto r = run_status({RAIL_TESTBED_CLI, "run", topo, "--", "/bin/sh", "-c", script});
+  fs::remove(topo);
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(r->status, 7) << r->output;
+  EXPECT_NE(r->output.find("testbed tbrun is up"), std::string::npos) << r->output;
+  EXPECT_TRUE(r->output.find("\nb1\n") != std::string::npos ||
+              r->output.find("\nb2\n") != std::string::npos)
+      << r->output;
+  EXPECT_NE(r->output.find("b1 stopped: tbrun"), std::string::npos) << r->output;
+  EXPECT_TRUE(namespaces_of("tbrun").empty());
+  EXPECT_FALSE(fs::exists("/run/rail-testbed/tbrun"));
+}
+
 TEST(TestbedLifecycle, KilledUpIsSweptByDown) {
   const std::string topo = "/tmp/rail-testbed-test-" + std::to_string(getpid()) + ".yaml";
   std::ofstream(topo) << "name: tbcrash\nrail_nodes: 2\nbackends: 2\nfamilies: [ipv4]\n";

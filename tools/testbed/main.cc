@@ -184,6 +184,7 @@ int cmd_run(const Globals& g, const std::vector<std::string>& args) {
   std::vector<char*> argv;
   for (auto& a : command) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::printf("rail-testbed: testbed %s is up; running %s\n", t.name.c_str(), argv[0]);
   std::fflush(stdout);
   const pid_t child = fork();
   if (child == 0) {

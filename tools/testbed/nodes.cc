@@ -160,7 +160,7 @@ std::string Testbed::Impl::haproxy_config(int i) const {
   std::ostringstream c;
   c << "# HAProxy config of " << node_role(i) << ", written by rail-testbed (docs/testbed.md)\n"
     << "global\n  stats socket " << d << "/haproxy.sock mode 600 level admin\n"
-    << "  maxconn 100000\n"
+    << "  maxconn 9000\n"  // 2 fds each: within the usual hard limit of 20000 fds
     << "defaults\n  mode tcp\n  timeout connect 2s\n  timeout client 60s\n"
     << "  timeout server 60s\n";
   for (Family f : topo.families) {
