@@ -122,6 +122,16 @@ void check_vip_backends(const Vip& v, const std::string& vp, const Pool& pool,
   }
 }
 
+// Via-VIP probes (bpf/probe_encap.bpf.c) are GRE over IPv4, the default encapsulation; the
+// other encapsulations and IPv6 are refused rather than probed some other way.
+void check_via_vip(const Vip& v, const std::string& vp, const std::string& pp, Diagnostics& d) {
+  if (v.encap != Encap::kGre || !v.address.is_v4())
+    d.add(pp + ".check.via_vip", std::string("not supported yet for ") + vip_text(v) + " (" + vp +
+                                     "): via-VIP probes are GRE over IPv4 only, this VIP is " +
+                                     encap_to_string(v.encap) + " over IPv" +
+                                     (v.address.is_v4() ? "4" : "6"));
+}
+
 // Each check runs unless a field it reads already has a problem (its value is a default).
 void check_vips(const DaemonConfig& cfg, const std::vector<std::string>& pool_paths,
                 Diagnostics& d) {
@@ -165,6 +175,8 @@ void check_vips(const DaemonConfig& cfg, const std::vector<std::string>& pool_pa
     std::string pp = pi < pool_paths.size() ? pool_paths[pi] : "pools[" + std::to_string(pi) + "]";
     if (!d.has_problem_under(pp + ".backends"))
       check_vip_backends(v, vp, cfg.pools[pi], cfg.node, d);
+    if (cfg.pools[pi].check.via_vip && !d.has_problem_under(pp + ".check"))
+      check_via_vip(v, vp, pp, d);
   }
 }
 

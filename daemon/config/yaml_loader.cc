@@ -178,11 +178,6 @@ void read_check(const YAML::Node& n, const std::string& path, Diagnostics& d, He
   m.read_uint("fall", 1, 100, c.fall);
   m.read_bool("tls_verify", c.tls_verify);
   m.read_bool("via_vip", c.via_vip);
-  // Parsed and kept in the model, but no data plane path carries such probes yet: refusing it
-  // beats silently checking the backend directly (docs/health-checks.md "Via-VIP checks").
-  if (c.via_vip)
-    m.report(*m.find("via_vip"), "via_vip",
-             "not supported yet: checks go to the backend's own address (set via_vip: false)");
 }
 
 void read_backends(MapReader& m, Diagnostics& d, std::vector<PoolBackend>& out) {

@@ -164,13 +164,20 @@ void Controller::persist(bool config_changed) {
 
 void Controller::sync_health_targets() {
   if (!checker_) return;
+  auto next_hop_of = [this](const IpAddress& a) -> std::optional<MacAddress> {
+    auto it = state_.macs.find(a);
+    if (it == state_.macs.end()) return std::nullopt;
+    return it->second;
+  };
   std::map<std::string, Target> want;
   for (const Pool& p : state_.config.pools) {
     if (p.check.type == CheckType::kNone) continue;
     for (const PoolBackend& b : p.backends) {
       BackendKey key{p.name, b.address};
-      // Probes go straight to the backend (via_vip probing is not wired yet: docs/raild.md).
       health::ProbeTarget probe{b.address, p.check.port, std::nullopt, 0};
+      if (p.check.via_vip && options_.via_vip_probe)
+        if (auto via_vip = options_.via_vip_probe(state_.config, p, b, next_hop_of(b.address)))
+          probe = *via_vip;
       want.emplace(target_id(key), Target{key, probe, to_health_spec(p.check)});
     }
   }
@@ -191,7 +198,11 @@ void Controller::sync_health_targets() {
       st = checker_->add(
           id, t.probe, t.spec,
           known == state_.runtime.health.end() ? options_.unknown_state : known->second);
-    } else if (!(have->second.spec.port == t.spec.port && have->second.spec.type == t.spec.type &&
+    } else if (!(have->second.probe.address == t.probe.address &&
+                 have->second.probe.port == t.probe.port &&
+                 have->second.probe.source == t.probe.source &&
+                 have->second.probe.fwmark == t.probe.fwmark &&
+                 have->second.spec.port == t.spec.port && have->second.spec.type == t.spec.type &&
                  have->second.spec.path == t.spec.path && have->second.spec.host == t.spec.host &&
                  have->second.spec.expect_status == t.spec.expect_status &&
                  have->second.spec.interval == t.spec.interval &&

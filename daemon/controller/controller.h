@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,6 +35,13 @@ struct ControllerOptions {
   health::HealthChecker::Options health;
   BackendState unknown_state = BackendState::kDown;  // checked backend never checked yet
   MacAddress interface_mac;                          // node.mac when the config says "auto"
+  // Via-VIP checks (check.via_vip): the probe target of a backend of a pool, called on every
+  // change (under the controller's lock, so quick); nullopt or unset = probe it directly.
+  // raild's targets connect to the VIP with a per-backend SO_MARK (docs/health-checks.md).
+  // `next_hop` is the backend's resolved next-hop MAC (nullopt until resolved).
+  std::function<std::optional<health::ProbeTarget>(
+      const DaemonConfig&, const Pool&, const PoolBackend&, std::optional<MacAddress> next_hop)>
+      via_vip_probe;
 };
 
 class Controller {

@@ -21,6 +21,7 @@
 #include "daemon/controller/controller.h"
 #include "daemon/health/icmp_listener.h"
 #include "daemon/raild/startup_config.h"
+#include "daemon/raild/via_vip_probes.h"
 #include "dataplane/bpffs.h"
 #include "dataplane/xdp_data_plane.h"
 
@@ -140,6 +141,18 @@ int run(const Args& args, EventLog& log) {
   ControllerOptions options;
   options.config_path = args.config;
   if (auto mac = interface_mac(cfg.node.interfaces.front())) options.interface_mac = *mac;
+  // check.via_vip: probes encapsulated on our egress (outlives the controller that calls it).
+  ViaVipProbes via_vip(cfg.node.interfaces, options.interface_mac, log);
+  if (std::any_of(cfg.pools.begin(), cfg.pools.end(),
+                  [](const Pool& p) { return p.check.via_vip; }))
+    if (Status st = via_vip.start(); !st) {
+      log.error("via_vip_unavailable", {{"error", st.error().message}});
+      return 1;
+    }
+  options.via_vip_probe = [&via_vip](const DaemonConfig& c, const Pool& p, const PoolBackend& b,
+                                     std::optional<MacAddress> next_hop) {
+    return via_vip.target(c, p, b, next_hop);
+  };
   KernelNextHops resolver;
   auto controller = Controller::create(cfg, startup->runtime, **xdp, resolver, log, options);
   if (!controller) {

@@ -175,21 +175,27 @@ TEST(DaemonConfigLoader, ExampleLoads) {
   EXPECT_FALSE(r->pools[1].check.via_vip);
 }
 
-// via_vip parses but no data plane path carries via-VIP probes yet: refused at its position
-// rather than silently checking the backend directly.
-TEST(DaemonConfigLoader, ViaVipIsRefusedUntilSupported) {
-  auto r = parse_config(std::string(kMinimal) + R"(  - name: api
+// via_vip: GRE over IPv4 VIPs only (bpf/probe_encap.bpf.c); other encapsulations are refused
+// at the check's position rather than probed some other way.
+TEST(DaemonConfigLoader, ViaVipNeedsGreOverIpv4) {
+  const std::string vip = std::string(kMinimal) + R"(  - name: api
     address: 198.18.100.2
     port: 443
-    pool:
+)";
+  const std::string pool = R"(    pool:
       backends: [198.51.100.21]
       check: { type: tcp, port: 443, via_vip: true }
-)",
-                        "t.yaml");
-  ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message.find("t.yaml:19:47: vips[1].pool.check.via_vip: not supported yet"),
+)";
+  auto gre = parse_config(vip + pool, "t.yaml");
+  ASSERT_TRUE(gre) << gre.error().message;
+  EXPECT_TRUE(gre->pools[1].check.via_vip);
+  auto ipip = parse_config(vip + "    encapsulation: ipip\n" + pool, "t.yaml");
+  ASSERT_FALSE(ipip);
+  EXPECT_NE(ipip.error().message.find("t.yaml:20:47: vips[1].pool.check.via_vip: not supported yet "
+                                      "for 198.18.100.2:443/tcp (vips[1]): via-VIP probes are GRE "
+                                      "over IPv4 only, this VIP is ipip over IPv4"),
             std::string::npos)
-      << r.error().message;
+      << ipip.error().message;
   EXPECT_TRUE(parse_config(std::string(kMinimal), "t.yaml")->node.passive_icmp);  // default on
 }
 
