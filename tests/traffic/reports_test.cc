@@ -43,6 +43,22 @@ TEST(MconnectReport, TextHasSharesTotalsAndFailureKinds) {
   EXPECT_NE(text.find("failed: refused"), std::string::npos) << text;
 }
 
+TEST(MconnectReport, DetailsListEveryAttemptWithItsLocalEndpoint) {
+  MconnectReport r = mconnect_report();
+  EXPECT_FALSE(mconnect_json(r).contains("details"));  // only with --details
+  r.details = {{Endpoint(*IpAddress::parse("198.18.1.10"), 40001), "b2", ""},
+               {Endpoint(*IpAddress::parse("2001:db8:1::10"), 40002), "", "timeout"},
+               {Endpoint(), "", "addr-not-available"}};
+  auto j = mconnect_json(r);
+  ASSERT_EQ(j["details"].size(), 3u);
+  EXPECT_EQ(j["details"][0].dump(), R"({"local":"198.18.1.10:40001","backend":"b2"})");
+  EXPECT_EQ(j["details"][1].dump(), R"({"local":"[2001:db8:1::10]:40002","error":"timeout"})");
+  EXPECT_EQ(j["details"][2].dump(), R"({"local":"","error":"addr-not-available"})");
+  std::string text = mconnect_text(r);
+  EXPECT_NE(text.find("198.18.1.10:40001"), std::string::npos) << text;
+  EXPECT_NE(text.find("failed: timeout"), std::string::npos) << text;
+}
+
 TEST(TputReport, JsonAndRates) {
   TputReport r;
   r.target = "198.18.0.100:8080";

@@ -82,9 +82,23 @@ class Runner {
     return int(std::max<int64_t>(ms, 0));
   }
 
-  void fail(const std::string& kind) {
+  void fail(const std::string& kind, int fd = -1) {
     ++report_.failed;
     ++report_.errors[kind];
+    record(fd, "", kind);
+  }
+
+  // --details: the attempt's local endpoint (getsockname: the source port the kernel chose at
+  // connect time) with its outcome.
+  void record(int fd, const std::string& backend, const std::string& error) {
+    if (!options_.details) return;
+    MconnectAttempt attempt{{}, backend, error};
+    sockaddr_storage local{};
+    socklen_t length = sizeof(local);
+    if (fd >= 0 && ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) == 0) {
+      attempt.local = Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&local), length);
+    }
+    report_.details.push_back(std::move(attempt));
   }
 
   void start_attempt() {
@@ -96,30 +110,37 @@ class Runner {
       if (!bind_source(fd->get(), sources_.next(), tcp)) return fail(error_kind(errno));
     }
     // UDP connects too: replies from anything but the target are ignored, ICMP errors surface.
-    if (!start_connect(fd->get(), options_.target)) return fail(error_kind(errno));
+    if (!start_connect(fd->get(), options_.target)) return fail(error_kind(errno), fd->get());
     Attempt attempt;
     attempt.fd = std::move(*fd);
     attempt.deadline = Clock::now() + options_.timeout;
     uint32_t interest = EPOLLOUT;
     if (!tcp) {
       if (::send(attempt.fd.get(), kHello.data(), kHello.size(), MSG_NOSIGNAL) < 0) {
-        return fail(error_kind(errno));
+        return fail(error_kind(errno), attempt.fd.get());
       }
       attempt.connected = true;
       interest = EPOLLIN;
     }
-    if (!epoll_.add(attempt.fd.get(), interest, id)) return fail(error_kind(errno));
+    if (!epoll_.add(attempt.fd.get(), interest, id)) {
+      return fail(error_kind(errno), attempt.fd.get());
+    }
     order_.emplace_back(attempt.deadline, id);
     attempts_.emplace(id, std::move(attempt));
   }
 
   void finish(uint64_t id, const std::string& backend_or_empty, const std::string& kind) {
     auto it = attempts_.find(id);
-    epoll_.remove(it->second.fd.get());
-    attempts_.erase(it);
-    if (backend_or_empty.empty()) return fail(kind);
-    ++report_.ok;
-    ++report_.backends[backend_or_empty];
+    const int fd = it->second.fd.get();
+    epoll_.remove(fd);
+    if (backend_or_empty.empty()) {
+      fail(kind, fd);
+    } else {
+      ++report_.ok;
+      ++report_.backends[backend_or_empty];
+      record(fd, backend_or_empty, "");
+    }
+    attempts_.erase(it);  // closes the socket, after record() read its address
   }
 
   void on_event(uint64_t id, uint32_t events) {
@@ -202,11 +223,30 @@ nlohmann::ordered_json mconnect_json(const MconnectReport& report) {
   j["errors"] = nlohmann::ordered_json::object();
   for (const auto& [kind, count] : report.errors) j["errors"][kind] = count;
   if (report.interrupted) j["interrupted"] = true;
+  if (!report.details.empty()) {
+    j["details"] = nlohmann::ordered_json::array();
+    for (const MconnectAttempt& a : report.details) {
+      nlohmann::ordered_json d;
+      d["local"] = a.local.port() != 0 ? a.local.to_string() : "";
+      if (a.error.empty()) {
+        d["backend"] = a.backend;
+      } else {
+        d["error"] = a.error;
+      }
+      j["details"].push_back(std::move(d));
+    }
+  }
   return j;
 }
 
 std::string mconnect_text(const MconnectReport& report) {
-  std::string out = format("%-20s %10s %8s\n", "backend", "count", "share");
+  std::string out;
+  for (const MconnectAttempt& a : report.details) {
+    const std::string local = a.local.port() != 0 ? a.local.to_string() : "-";
+    out += format("%-47s %s%s\n", local.c_str(), a.error.empty() ? "" : "failed: ",
+                  a.error.empty() ? a.backend.c_str() : a.error.c_str());
+  }
+  out += format("%-20s %10s %8s\n", "backend", "count", "share");
   for (const auto& [name, count] : report.backends) {
     double share = report.connections ? 100.0 * double(count) / double(report.connections) : 0;
     out += format("%-20s %10llu %7.1f%%\n", name.c_str(), (unsigned long long)count, share);

@@ -23,6 +23,16 @@ struct MconnectOptions {
   std::chrono::milliseconds timeout{2000};  // per attempt: connect + hello + reply line
   bool udp = false;                         // one datagram per attempt instead of a TCP connection
   double rate = 0;                          // attempts started per second; 0 = as fast as possible
+  bool details = false;                     // record every attempt in MconnectReport::details
+};
+
+// One attempt as the client saw it (--details): its local address and port (what the balancer
+// hashed), and the backend that answered or how it failed. `local` is unset (port 0) when the
+// attempt failed before it had a socket address (socket, bind or connect refused at once).
+struct MconnectAttempt {
+  Endpoint local;
+  std::string backend;  // first word of the reply; "" when the attempt failed
+  std::string error;    // failure kind (as in MconnectReport::errors); "" when answered
 };
 
 struct MconnectReport {
@@ -34,6 +44,7 @@ struct MconnectReport {
   std::map<std::string, uint64_t> backends;  // first word of the reply -> answers
   std::map<std::string, uint64_t> errors;    // error_kind() / "timeout" / "eof" -> failures
   bool interrupted = false;                  // SIGINT/SIGTERM ended the run early
+  std::vector<MconnectAttempt> details;  // with options.details: one per attempt, in finish order
 
   double rate_per_s() const { return elapsed_s > 0 ? double(connections) / elapsed_s : 0; }
 };
@@ -42,7 +53,8 @@ struct MconnectReport {
 // event loop itself cannot run; every per-attempt failure is counted in the report.
 Result<MconnectReport> run_mconnect(const MconnectOptions& options, int stop_fd);
 
-// {"target","connections","ok","failed","elapsed_s","rate_per_s","backends","errors"}.
+// {"target","connections","ok","failed","elapsed_s","rate_per_s","backends","errors"}, then
+// "details": [{"local": "ADDR:PORT", "backend": NAME} or {..., "error": KIND}] when recorded.
 nlohmann::ordered_json mconnect_json(const MconnectReport& report);
 // The table per backend (name, count, share %), totals, rate and failure kinds.
 std::string mconnect_text(const MconnectReport& report);

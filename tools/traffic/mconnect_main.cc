@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--udp", options.udp, "One UDP datagram per attempt instead of TCP");
   app.add_flag("--json", json, "One JSON object on stdout instead of the table");
+  app.add_flag("--details", options.details,
+               "Also report every attempt: local ADDR:PORT and backend (or failure kind)");
   app.add_option("--rate", options.rate, "Attempts started per second (0 = unlimited)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e7));
