@@ -19,8 +19,8 @@
 
 /* probe_targets: HASH, __u32 mark -> where to send that probe (GRE over IPv4). */
 struct rail_probe_target {
-	__u32 backend4; /* outer destination: the backend (network byte order) */
-	__u32 source4;	/* outer source: node.outer_source_v4 (network byte order) */
+	__u32 backend4;	 /* outer destination: the backend (network byte order) */
+	__u32 source4;	 /* outer source: node.outer_source_v4 (network byte order) */
 	__u8 dst_mac[6]; /* next hop towards the backend (as the balancer uses) */
 	__u8 src_mac[6]; /* the node interface's MAC */
 };
@@ -35,8 +35,8 @@ RAIL_STATIC_ASSERT(sizeof(struct rail_probe_counter) == 16, "rail_probe_counter 
 /* Index of the probe_encap_stats per-CPU array. Append only. */
 enum rail_probe_stat {
 	RAIL_PROBE_STAT_ENCAPSULATED = 0, /* a marked probe, GRE-encapsulated to its backend */
-	RAIL_PROBE_STAT_NO_TARGET = 1,	  /* marked, no target (or not IPv4): dropped, never plain */
-	RAIL_PROBE_STAT_ERRORS = 2,	  /* the kernel refused to make room / store: dropped */
+	RAIL_PROBE_STAT_NO_TARGET = 1, /* marked, no target (or not IPv4): dropped, never plain */
+	RAIL_PROBE_STAT_ERRORS = 2,    /* the kernel refused to make room / store: dropped */
 	RAIL_PROBE_STAT_MAX
 };
 
