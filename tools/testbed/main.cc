@@ -1,5 +1,6 @@
 // rail-testbed: build, use and remove a Rail testbed in network namespaces (docs/testbed.md).
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +35,21 @@ struct Globals {
   std::string state_root = kStateRoot;
   std::string bin_dir;
 };
+
+// Commands run by `run` and `exec` find the build's tools (rail-mconnect, railctl, ...) and
+// rail-testbed itself by name.
+void put_tools_on_path(const Globals& g) {
+  std::string dirs = tool_dirs(g.bin_dir);
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n > 0) {
+    std::string exe(self, size_t(n));
+    dirs += (dirs.empty() ? "" : ":") + exe.substr(0, exe.rfind('/'));
+  }
+  const char* path = std::getenv("PATH");
+  const std::string all = dirs + ":" + (path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
+  setenv("PATH", all.c_str(), 1);
+}
 
 int fail(const std::string& message, int code = 1) {
   std::fprintf(stderr, "error: %s\n", message.c_str());
@@ -172,6 +188,7 @@ int cmd_run(const Globals& g, const std::vector<std::string>& args) {
   auto control = ControlServer::start(tb->state_dir() + "/control.sock", *tb);
   if (!control) return fail(control.error().message);
   const Topology& t = tb->topology();
+  put_tools_on_path(g);
   setenv("RAIL_TESTBED", t.name.c_str(), 1);
   setenv("RAIL_TESTBED_STATE", tb->state_dir().c_str(), 1);
   setenv("RAIL_PORT", std::to_string(t.port).c_str(), 1);
@@ -188,6 +205,7 @@ int cmd_run(const Globals& g, const std::vector<std::string>& args) {
   std::fflush(stdout);
   const pid_t child = fork();
   if (child == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);  // CMD does not outlive a killed rail-testbed
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -265,6 +283,7 @@ int cmd_exec(const Globals& g, const std::vector<std::string>& args) {
     return fail("testbed " + args[0] + " has no role \"" + args[1] + "\"");
   auto command = after_dashes(args, 2);
   if (command.empty()) return usage("exec needs a command after --");
+  put_tools_on_path(g);
   return exec_in((*state)["roles"][args[1]].get<std::string>(), command);
 }
 

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
@@ -29,6 +30,21 @@ std::string tool_path(const std::string& tool, const std::string& bin_dir) {
     if (eq != std::string::npos && entry.substr(0, eq) == tool) return entry.substr(eq + 1);
   }
   return tool;  // PATH
+}
+
+std::string tool_dirs(const std::string& bin_dir) {
+  std::vector<std::string> dirs;
+  for (const char* tool : {"raild", "railctl", "rail-nameserver", "rail-mconnect", "rail-ctraffic",
+                           "rail-tput", "rail-testbed"}) {
+    const std::string path = tool_path(tool, bin_dir);
+    const size_t slash = path.rfind('/');
+    if (slash == std::string::npos) continue;
+    const std::string dir = path.substr(0, slash);
+    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
+  }
+  std::string out;
+  for (const auto& d : dirs) out += (out.empty() ? "" : ":") + d;
+  return out;
 }
 
 Testbed::Testbed(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -127,5 +127,7 @@ inline Status down(const std::string& name, const std::string& state_root = kSta
 
 // Default path of a tool (see Testbed::binary) for a given bin_dir override ("" = none).
 std::string tool_path(const std::string& tool, const std::string& bin_dir);
+// The directories of every known tool, "DIR1:DIR2:..." (to put in front of PATH).
+std::string tool_dirs(const std::string& bin_dir);
 
 }  // namespace rail::testbed
