@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <future>
+#include <system_error>
 #include <utility>
 
 #include "balancer.skel.h"
@@ -215,19 +217,54 @@ Status XdpDataPlane::write_table(uint32_t slot, const ServiceState& service,
   const char* other = fast ? "rail_maglev_tables" : "rail_maglev_fast";
   auto inner = new_table_map(entries, values, fast, mmap_tables_, what);
   if (!inner) return inner.error();
-  int rc = bpf_map_update_elem(map_fd(outer), &slot, &inner->fd(), BPF_ANY);
-  if (rc != 0 && errno == EINVAL && mmap_tables_) {
+  int err = swap_table(map_fd(outer), slot, inner->fd());
+  if (err == EINVAL && mmap_tables_) {
     // Outer maps pinned by a build whose inner template was not BPF_F_MMAPABLE refuse a
     // mmapable inner map: fill tables by batch from now on.
     mmap_tables_ = false;
     inner = new_table_map(entries, values, fast, false, what);
     if (!inner) return inner.error();
-    rc = bpf_map_update_elem(map_fd(outer), &slot, &inner->fd(), BPF_ANY);
+    err = swap_table(map_fd(outer), slot, inner->fd());
   }
-  if (rc != 0) return errno_error("swap in " + what);
+  if (err != 0) return make_error(ErrorCode::kSystem, "swap in " + what + ": " + strerror(err));
   Status st = remove(map_fd(other), &slot, "move " + what);
   if (st) tables_[slot] = std::move(values);
   return st;
+}
+
+// The kernel's update of an ARRAY_OF_MAPS slot exchanges the pointer first, then waits one RCU
+// grace period for programs still running on the old table (synchronize_rcu: 8-16 ms on the
+// 2-core VM, most of an API change's latency). The update runs on a helper thread; this
+// returns as soon as the slot holds `inner_fd`'s map, so every program run that starts after
+// it uses the new table, while the wait finishes behind (grace_waits_). Returns 0 or the
+// errno of a failed update.
+int XdpDataPlane::swap_table(int outer_fd, uint32_t slot, int inner_fd) {
+  std::erase_if(grace_waits_, [](std::future<int>& f) {
+    return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  });
+  bpf_map_info info{};
+  uint32_t len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(inner_fd, &info, &len) != 0) return errno;
+  // The helper resolves both fds before the exchange: once the slot shows the new map, it no
+  // longer needs `inner_fd` (the caller may close it).
+  auto call = [outer_fd, slot, inner_fd] {
+    return bpf_map_update_elem(outer_fd, &slot, &inner_fd, BPF_ANY) == 0 ? 0 : errno;
+  };
+  std::future<int> update;
+  try {
+    update = std::async(std::launch::async, call);
+  } catch (const std::system_error&) {  // no thread to be had: wait in this one
+    return call();
+  }
+  for (;;) {
+    if (update.wait_for(std::chrono::microseconds(50)) == std::future_status::ready)
+      return update.get();
+    uint32_t id = 0;
+    if (bpf_map_lookup_elem(outer_fd, &slot, &id) == 0 && id == info.id) {
+      grace_waits_.push_back(std::move(update));
+      return 0;
+    }
+  }
 }
 
 // Writes the words of the VIP filter that differ from what the map holds (all of them the first

@@ -10,6 +10,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -73,6 +74,7 @@ class XdpDataPlane final : public DataPlane {
   Status adopt(const std::string& pin_dir);
   Status write_table(uint32_t slot, const ServiceState& service, const std::vector<uint32_t>& ids);
   Status write_filter(const std::vector<uint64_t>& words);
+  int swap_table(int outer_fd, uint32_t slot, int inner_fd);
   Status bump_service_gen();
 
   std::unique_ptr<Owner> owner_;
@@ -91,8 +93,8 @@ class XdpDataPlane final : public DataPlane {
   // Inner Maglev maps are BPF_F_MMAPABLE (filled by memcpy) unless the pinned outer maps
   // predate that (then false: filled by batch update).
   bool mmap_tables_ = true;
-  std::set<std::string> service_keys_;                // raw rail_service_key bytes
-  std::set<std::string> vip_keys_, ingress_keys_;     // raw rail_addr_key bytes
+  std::set<std::string> service_keys_;             // raw rail_service_key bytes
+  std::set<std::string> vip_keys_, ingress_keys_;  // raw rail_addr_key bytes
   std::set<uint32_t> backend_ids_;
   // Raw key + value of every rail_services entry as last written; unset until the first
   // apply() (after a restart the values are unknown): a change bumps rail_service_gen.
@@ -103,6 +105,9 @@ class XdpDataPlane final : public DataPlane {
   std::vector<uint64_t> vip_filter_;     // rail_vip_filter words as written (empty: unknown)
   std::vector<uint32_t> applied_slots_;  // [config service index] -> slot
   std::vector<std::vector<uint32_t>> applied_backends_;  // [service][backend] -> id
+  // Table swaps whose kernel call still waits out its RCU grace period (swap_table); last, so
+  // they are joined before the maps and program go.
+  std::vector<std::future<int>> grace_waits_;
 };
 
 }  // namespace rail::dataplane

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -95,6 +96,39 @@ TEST(TableFillTest, MmapFilledTablesPickAsTheReference) {
   auto plane = XdpDataPlane::load(options);
   ASSERT_TRUE(plane) << plane.error().describe();
   ExpectTablesMatchTheReference(**plane, /*mmapable=*/true);
+}
+
+// apply() returns before the kernel's RCU wait for the old table ends (swap_table), but only
+// once the slot holds the new table: the first packet after it must already use it.
+TEST(TableFillTest, ThePacketRightAfterApplyUsesTheNewTable) {
+  dataplane::XdpOptions options;
+  options.conn_capacity = 1 << 12;
+  auto plane = XdpDataPlane::load(options);
+  ASSERT_TRUE(plane) << plane.error().describe();
+  LbConfig config = thousand_backends();
+  ASSERT_TRUE((*plane)->apply(config));
+  const Bytes syn = from_router(tcp4(kClient4, 40000, kWeb4, 80).syn().build());
+  auto first = bpftest::test_run((*plane)->prog_fd(), syn);
+  ASSERT_TRUE(first && first->output.size() > 34) << "the SYN was not forwarded";
+  const Bytes on_x = first->output;  // GRE to backend X
+  Service& web = service(config, kWeb4, Protocol::kTcp, 80);
+  size_t x = web.backends.size();
+  for (size_t i = 0; i < web.backends.size(); ++i)
+    if (std::equal(web.backends[i].address.data(), web.backends[i].address.data() + 4,
+                   on_x.begin() + 30))
+      x = i;
+  ASSERT_LT(x, web.backends.size());
+  for (int change = 0; change < 40; ++change) {
+    const bool drained = change % 2 == 0;
+    web.backends[x].weight = drained ? 0 : 1;
+    ASSERT_TRUE((*plane)->apply(config));
+    auto run = bpftest::test_run((*plane)->prog_fd(), syn);
+    ASSERT_TRUE(run) << run.error().describe();
+    if (drained)
+      EXPECT_NE(run->output, on_x) << "change " << change << ": still the old table";
+    else
+      EXPECT_EQ(run->output, on_x) << "change " << change << ": still the old table";
+  }
 }
 
 // A bpffs directory of this test, emptied and removed even when an assertion fails.
