@@ -1,11 +1,11 @@
 // Controller: life cycle and the change protocol (translate -> apply -> commit -> persist).
+// Persisting only queues the state for the StatePersister thread: see state_persister.h.
 #include "daemon/controller/controller.h"
 
 #include <chrono>
 #include <set>
 #include <tuple>
 
-#include "daemon/config/config_store.h"
 #include "daemon/config/yaml_loader.h"
 
 namespace rail::daemon {
@@ -43,11 +43,25 @@ health::HealthCheckSpec to_health_spec(const HealthCheck& c) {
 
 Controller::Controller(dataplane::DataPlane& data_plane, NextHopResolver& resolver, EventLog& log,
                        ControllerOptions options)
-    : data_plane_(data_plane), resolver_(resolver), log_(log), options_(std::move(options)) {}
+    : data_plane_(data_plane), resolver_(resolver), log_(log), options_(std::move(options)) {
+  if (options_.persist) {
+    persister_ = std::make_unique<StatePersister>(
+        [this](const std::string& file, const Error& error) {
+          ++persist_errors_;
+          log_.error("persist_failed", {{"file", file}, {"error", error.message}});
+        },
+        options_.persist_retry);
+  }
+}
 
 Controller::~Controller() {
   // Before anything else goes: a health callback in flight needs mu_ and the state.
   if (checker_) checker_->stop();
+  persister_.reset();  // writes what is still pending, then stops its thread
+}
+
+Status Controller::flush_state() {
+  return persister_ ? persister_->flush() : ok();
 }
 
 Result<std::unique_ptr<Controller>> Controller::create(DaemonConfig config, RuntimeState runtime,
@@ -146,20 +160,12 @@ Status Controller::commit(State next, std::string_view event, bool config_change
   return ok();
 }
 
+// Queued, not written: the change is applied already and the caller is answered now; the
+// persister thread writes the files (and retries them) behind it.
 void Controller::persist(bool config_changed) {
-  if (!options_.persist) return;
-  const std::string& path = state_.config.node.state_file;
-  if (config_changed) {
-    if (Status st = ConfigStore(path).save(state_.config); !st) {
-      ++persist_errors_;
-      log_.error("persist_failed", {{"file", path}, {"error", st.error().message}});
-    }
-  }
-  const std::string runtime_path = runtime_state_path(path);
-  if (Status st = save_runtime_state(runtime_path, state_.runtime); !st) {
-    ++persist_errors_;
-    log_.error("persist_failed", {{"file", runtime_path}, {"error", st.error().message}});
-  }
+  if (!persister_) return;
+  persister_->submit(state_.config.node.state_file, config_changed ? &state_.config : nullptr,
+                     state_.runtime);
 }
 
 void Controller::sync_health_targets() {

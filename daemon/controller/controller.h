@@ -3,11 +3,15 @@
 //
 // Every change (reload, API edit, health transition, next-hop change) builds the complete
 // candidate state, translates it with to_lb_config(), applies it to the DataPlane, and only
-// if that succeeded makes it the running state (then persists it). A refused change leaves
-// everything as it was and returns every problem. One mutex serialises changes, so the data
-// plane always holds the config of exactly one committed state. See docs/raild.md.
+// if that succeeded makes it the running state, then hands it to the StatePersister, which
+// writes the state files on its own thread (a change is answered once applied, not once on
+// disk). A refused change leaves everything as it was and returns every problem. One mutex
+// serialises changes, so the data plane always holds the config of exactly one committed
+// state. See docs/raild.md.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -23,14 +27,16 @@
 #include "daemon/controller/event_log.h"
 #include "daemon/controller/next_hop_resolver.h"
 #include "daemon/controller/runtime_state.h"
+#include "daemon/controller/state_persister.h"
 #include "daemon/health/health_checker.h"
 #include "dataplane/data_plane.h"
 
 namespace rail::daemon {
 
 struct ControllerOptions {
-  std::string config_path;    // what reload() reads
-  bool persist = true;        // save the state file (+ .runtime.json) after every change
+  std::string config_path;  // what reload() reads
+  bool persist = true;      // save the state file (+ .runtime.json) after every change
+  std::chrono::milliseconds persist_retry{1000};  // after a failed write of the state files
   bool health_checks = true;  // run the HealthChecker (tests may drive set_health instead)
   health::HealthChecker::Options health;
   BackendState unknown_state = BackendState::kDown;  // checked backend never checked yet
@@ -84,6 +90,9 @@ class Controller {
   NodeView node() const;
   DaemonConfig config() const;
   RuntimeState runtime() const;
+  // Waits until the state files hold every change applied so far (or their write failed:
+  // that error). The destructor does the same; ok() when persistence is off.
+  Status flush_state();
 
  private:
   struct State {
@@ -114,6 +123,7 @@ class Controller {
   EventLog& log_;
   ControllerOptions options_;
   std::unique_ptr<health::HealthChecker> checker_;
+  std::unique_ptr<StatePersister> persister_;  // null when options_.persist is false
 
   mutable std::mutex mu_;
   State state_;
@@ -123,7 +133,7 @@ class Controller {
   uint64_t rebuilds_total_ = 0;
   uint64_t changes_ = 0;
   uint64_t refused_ = 0;
-  uint64_t persist_errors_ = 0;
+  std::atomic<uint64_t> persist_errors_ = 0;  // counted on the persister thread
   double last_apply_seconds_ = 0;
 };
 

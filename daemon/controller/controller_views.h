@@ -45,8 +45,9 @@ struct NodeView {
   uint64_t changes = 0;                           // configs applied since start
   uint64_t refused_changes = 0;
   uint64_t persist_errors = 0;
-  // From the start of the last change to its data plane apply returning (the state file's
-  // fsyncs come after: a change is reflected before it is durable, and answered after).
+  // From the start of the last change to its data plane apply returning. The state files are
+  // written afterwards on the persister thread: a change is answered once applied, and is on
+  // disk shortly after (docs/raild.md "STATE").
   double last_apply_seconds = 0;
   std::string data_plane;
 };

@@ -48,6 +48,7 @@ TEST(ControllerChanges, WeightChangesTheShareAndIsPersisted) {
   ControllerWorld w;
   ASSERT_TRUE(w.c().set_weight("web", ip("198.18.1.1"), 0));
   EXPECT_EQ(w.spread(), (Set{"198.18.1.2", "198.18.1.3"}));
+  ASSERT_TRUE(w.c().flush_state());  // the state files are written behind the change
   auto saved = ConfigStore((w.dir() / "running.yaml").string()).load();
   ASSERT_TRUE(saved) << saved.error().message;
   EXPECT_EQ(saved->pools[0].backends[0].weight, 0u);
@@ -67,6 +68,7 @@ TEST(ControllerChanges, AddAndRemoveBackendAndVip) {
   EXPECT_EQ(w.c().config().pools.size(), 2u);  // the inline pool, named "dns"
   ASSERT_TRUE(w.c().remove_vip("dns"));
   EXPECT_EQ(w.c().config().pools.size(), 1u);
+  ASSERT_TRUE(w.c().flush_state());  // the state files are written behind the change
   auto saved = ConfigStore((w.dir() / "running.yaml").string()).load();
   ASSERT_TRUE(saved);
   EXPECT_EQ(*saved, w.c().config());
@@ -116,6 +118,7 @@ TEST(ControllerChanges, ReloadReplacesApiEditsButKeepsOverrides) {
   ASSERT_TRUE(w.c().reload());
   EXPECT_EQ(w.c().config().pools[0].backends[0].weight, 1u);  // the file's weight again
   EXPECT_EQ(w.spread(), (Set{"198.18.1.1", "198.18.1.3"}));   // still drained
+  ASSERT_TRUE(w.c().flush_state());
   auto rt = load_runtime_state(runtime_state_path((w.dir() / "running.yaml").string()));
   ASSERT_TRUE(rt) << rt.error().message;
   EXPECT_EQ(rt->drained.size(), 1u);

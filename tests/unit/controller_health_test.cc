@@ -29,6 +29,7 @@ TEST(ControllerHealth, VerdictsRemoveAndRestoreBackends) {
   ASSERT_TRUE(w.c().force("web", ip("198.18.1.1"), BackendState::kUp));
   w.c().set_health({"web", ip("198.18.1.1")}, BackendState::kDown, "timeout");
   EXPECT_EQ(w.spread().count("198.18.1.1"), 1u);
+  ASSERT_TRUE(w.c().flush_state());  // the state files are written behind the change
   auto rt = load_runtime_state(runtime_state_path((w.dir() / "running.yaml").string()));
   ASSERT_TRUE(rt);
   EXPECT_EQ(rt->health.at({"web", ip("198.18.1.1")}), BackendState::kDown);

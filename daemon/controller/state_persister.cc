@@ -1,0 +1,98 @@
+// StatePersister: the persister thread (newest snapshot wins, retries after a failed write).
+#include "daemon/controller/state_persister.h"
+
+#include <utility>
+
+#include "daemon/config/config_store.h"
+
+namespace rail::daemon {
+
+StatePersister::StatePersister(ErrorCallback on_error, std::chrono::milliseconds retry)
+    : on_error_(std::move(on_error)), retry_(retry), thread_([this] { run(); }) {}
+
+StatePersister::~StatePersister() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void StatePersister::submit(const std::string& state_file, const DaemonConfig* config,
+                            const RuntimeState& runtime) {
+  {
+    std::lock_guard lock(mu_);
+    // A pending config not yet written stays pending even if this submission left the config
+    // alone: the file must reach the newest config either way.
+    if (config) pending_.config = *config;
+    pending_.runtime = runtime;
+    pending_.state_file = state_file;
+    failed_ = false;  // a new snapshot is written now, not after the retry delay
+    ++submitted_;
+  }
+  cv_.notify_all();
+}
+
+Status StatePersister::flush() {
+  std::unique_lock lock(mu_);
+  const uint64_t want = submitted_;
+  cv_.wait(lock, [&] { return attempted_ >= want; });
+  return last_;
+}
+
+Status StatePersister::write(Pending& work) {
+  Status result = ok();
+  if (work.config) {
+    if (Status st = ConfigStore(work.state_file).save(*work.config); st) {
+      work.config.reset();
+    } else {
+      on_error_(work.state_file, st.error());
+      result = st;
+    }
+  }
+  if (work.runtime) {
+    const std::string path = runtime_state_path(work.state_file);
+    if (Status st = save_runtime_state(path, *work.runtime); st) {
+      work.runtime.reset();
+    } else {
+      on_error_(path, st.error());
+      result = st;
+    }
+  }
+  return result;
+}
+
+void StatePersister::run() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    auto ready = [&] { return stop_ || (!pending_.empty() && !failed_); };
+    if (failed_)
+      cv_.wait_for(lock, retry_, ready);  // a retry is due after retry_ at the latest
+    else
+      cv_.wait(lock, ready);
+    if (pending_.empty()) {
+      if (stop_) return;
+      continue;
+    }
+    Pending work = std::exchange(pending_, Pending{});
+    const uint64_t covered = submitted_;
+    lock.unlock();
+    Status st = write(work);
+    lock.lock();
+    if (!st && pending_.empty()) {
+      pending_ = std::move(work);  // nothing newer arrived: retry what failed
+      failed_ = true;
+    } else if (!st) {
+      // Something newer is pending; it carries the runtime state, but the config only if it
+      // changed again: keep the one that failed.
+      if (!pending_.config && work.config) pending_.config = std::move(work.config);
+    }
+    attempted_ = covered;
+    last_ = st;
+    cv_.notify_all();
+    if (stop_ && (failed_ || pending_.empty())) return;  // at stop: one attempt each
+  }
+}
+
+}  // namespace rail::daemon
