@@ -1,31 +1,36 @@
 #!/usr/bin/env bash
-# The Rail demo: sets up a fresh Debian 12 machine (as root), builds Rail, then shows
-#  1. the Maglev table Rail computes for a small sample cluster (the same on every node),
-#  2. how evenly a 1000-backend table spreads, and
-#  3. how many table entries and flows move when backends fail or come back,
-#  4. real packets through the reference forwarder: established flows when backends fail/join.
-# Later issues grow this into a live network-namespace testbed.
+# The Rail demo: sets up a fresh Debian 12 machine (as root), builds Rail, then runs rail-demo
+# (tools/demo/demo.cc) on a live testbed of network namespaces (examples/testbed-demo.yaml,
+# docs/testbed.md):
+#  1. the testbed: a client, an ECMP router, 2 Rail nodes (the real raild, XDP), 4 backends;
+#  2. 1000 new connections: their spread over the backends, and which node forwarded each;
+#  3. 100 live connections while a backend stops and starts again, second by second: only its
+#     connections are lost, raild takes it out, the others never notice;
+#  4. where the plot of that run was written;
+#  5. the teardown (also after Ctrl-C or an error).
+# About 30-60 s after the build. RAIL_BUILD_DIR picks the build directory (default: build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+BUILD_DIR=${RAIL_BUILD_DIR:-build}
+TOPOLOGY=examples/testbed-demo.yaml
+NAME=demo  # the topology's name: its namespaces are rtb-demo-*
 
+if [ "$(id -u)" -ne 0 ]; then
+  echo "demo: run it as root (it creates network namespaces and attaches XDP programs)" >&2
+  exit 1
+fi
 ./scripts/setup.sh
 echo "== build"
-./scripts/build.sh railctl
-RAILCTL=${RAIL_BUILD_DIR:-build}/tools/railctl/railctl
+./scripts/build.sh rail-demo rail-testbed raild railctl rail-nameserver rail-mconnect \
+  rail-ctraffic
 
-step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
+# rail-demo owns the testbed and removes it on every way out (end, error, Ctrl-C); this is the
+# safety net for a rail-demo that was killed outright. Quiet unless something was left.
+cleanup() {
+  local left
+  left=$("$BUILD_DIR/tools/testbed/rail-testbed" down "$NAME" 2>&1) || true
+  case "$left" in *"nothing of testbed"*) ;; *) echo "$left" ;; esac
+}
+trap cleanup EXIT
 
-step "A small cluster: 4 backends, table size 13 (tiny so it fits on screen)" \
-  "$RAILCTL" maglev --backends 4 --table-size 13 --show-table
-step "Balance: 1000 backends over the default table of 65537 entries" \
-  "$RAILCTL" maglev --backends 1000 --table-size 65537
-step "Resilience of the table alone: 2 of 10 backends fail; a sample of 100000 flows" \
-  "$RAILCTL" maglev --backends 10 --table-size 65537 --fail 2 --flows 100000
-step "1000 established TCP flows through the forwarder while 2 of 10 backends fail" \
-  "$RAILCTL" simulate --backends 10 --flows 1000 --fail 2
-step "... and while 2 backends join" \
-  "$RAILCTL" simulate --backends 10 --flows 1000 --add 2
-step "Weights 1:2:3:4" \
-  "$RAILCTL" maglev --backends 4 --table-size 65537 --weights 1,2,3,4
-echo
-echo "demo: done"
+"$BUILD_DIR/tools/demo/rail-demo" --out-dir "$BUILD_DIR/demo-output" "$TOPOLOGY"
