@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs every Rail benchmark (rail_core_bench, rail_xdp_bench) and prints one summary
+# Builds and runs every Rail benchmark (rail_core_bench, rail_xdp_bench; then
+# rail_api_latency_bench and rail_lb_compare, each with its own table) and prints one summary
 # table of medians against the targets, PASS/MISS per target. Informational: always exits 0
 # unless a build or a benchmark itself fails to run (timing is not a test; see
 # docs/xdp-benchmarks.md). Needs root for the XDP part; without root it is skipped.
@@ -92,5 +93,13 @@ PY
 # API call -> data plane forwarding latency (issue #4; target p99 < 10 ms): its own table.
 if [ "$(id -u)" -eq 0 ] && ninja -C "$BUILD_DIR" -j"$JOBS" rail_api_latency_bench >&2; then
   "$BUILD_DIR/bench/rail_api_latency_bench"
+fi
+# Rail vs HAProxy in the namespace testbed (docs/testbed.md "Rail vs HAProxy"): its own table,
+# and its JSON line in $OUT/lb_compare.json. Needs root and the haproxy package (setup.sh).
+if [ "$(id -u)" -eq 0 ] && command -v haproxy >/dev/null &&
+  ninja -C "$BUILD_DIR" -j"$JOBS" rail_lb_compare >&2; then
+  echo "== rail_lb_compare (about 2 minutes)" >&2
+  "$BUILD_DIR/bench/rail_lb_compare" | tee "$OUT/lb_compare.txt"
+  grep '^{' "$OUT/lb_compare.txt" >"$OUT/lb_compare.json"
 fi
 exit 0
