@@ -1,11 +1,19 @@
 // StatePersister: the persister thread (newest snapshot wins, retries after a failed write).
 #include "daemon/controller/state_persister.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <utility>
 
 #include "daemon/config/config_store.h"
 
 namespace rail::daemon {
+namespace {
+
+constexpr int kNice = 10;  // background work: ~1/10 of a CPU-bound nice-0 thread's share
+
+}  // namespace
 
 StatePersister::StatePersister(ErrorCallback on_error, std::chrono::milliseconds retry)
     : on_error_(std::move(on_error)), retry_(retry), thread_([this] { run(); }) {}
@@ -64,6 +72,10 @@ Status StatePersister::write(Pending& work) {
 }
 
 void StatePersister::run() {
+  // Writing a 1000-backend config (to_yaml) takes tens of ms of CPU; on a small node it must
+  // not slow the next change's apply. A lower priority for this thread only (Linux: nice is
+  // per thread); if refused, writes just compete at the normal priority.
+  (void)::setpriority(PRIO_PROCESS, ::gettid(), kNice);
   std::unique_lock lock(mu_);
   for (;;) {
     auto ready = [&] { return stop_ || (!pending_.empty() && !failed_); };
