@@ -2,12 +2,17 @@
 // new table (issue #4), for one VIP of 1000 backends (M = 65537). Needs root (loads the BPF).
 //
 // A Controller over the real XdpDataPlane (loaded, not attached) and the ApiServer on
-// 127.0.0.1. Each change is a drain or undrain of backend X through real HTTP; X is the
-// backend of a probe flow, so every change moves that flow. For each change: t0 before the
-// request; after the response, a SYN of the probe flow is run through the program
-// (BPF_PROG_TEST_RUN) until its output goes to the expected backend (X after undrain, not X
-// after drain); t1 then. The state file's fsyncs are inside the request, so the run is made
-// with the state file on tmpfs (/dev/shm) and on disk (/tmp) unless --state-dir says one.
+// 127.0.0.1. Three kinds of change, each a toggle of backend X (the backend of a probe flow)
+// made through real HTTP, back and forth:
+//   drain        POST .../X/drain, POST .../X/undrain            (runtime override)
+//   weight       PUT .../X/weight {"weight": 2}, then back to 1   (config edit)
+//   remove+add   DELETE .../X, POST .../backends {"address": X}  (config edit)
+// Before timing, each toggle is calibrated: probe SYNs of many flows are run through the program
+// (BPF_PROG_TEST_RUN) before, after and after undoing the change, and a flow whose backend
+// differs is chosen. Timing: t0 before the request; after the response, that flow's SYN is run
+// through the program until its output goes to the backend expected after the change; t1 then.
+// At the end the state file (and runtime file) must load back equal to the running state.
+// Runs with the state file on tmpfs (/dev/shm) and on disk (/tmp) unless --state-dir says one.
 //
 //   rail_api_latency_bench [--changes N] [--backends N] [--state-dir DIR]... [--json]
 #include <httplib.h>
@@ -41,8 +46,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr uint16_t kFirstProbePort = 40000;
+constexpr int kProbeFlows = 8192;  // enough for one to land on the ~65 entries a weight moves
+
 struct Options {
-  int changes = 200;
+  int changes = 200;  // per kind; even, so every toggle ends where it began
   int backends = 1000;
   bool json = false;
   std::vector<std::string> state_dirs;
@@ -52,13 +60,23 @@ struct Summary {
   double median = 0, p90 = 0, p99 = 0, max = 0;  // ms
 };
 
+struct Samples {
+  std::vector<double> total, http, apply;  // ms, one per change
+  int first_poll_hits = 0;                 // changes already visible at the first probe
+  int max_polls = 0;
+};
+
+struct Row {
+  std::string kind;
+  Summary to_forwarding;  // t1 - t0: API call to the program forwarding with the new table
+  Summary http;           // HTTP round trip (the answer comes after the apply)
+  Summary apply;          // the Controller's last apply latency (translate + DataPlane::apply)
+  int changes = 0, first_poll_hits = 0, max_polls = 0;
+};
+
 struct Scenario {
   std::string state_dir;
-  Summary to_forwarding;    // t1 - t0: API call to the program forwarding with the new table
-  Summary http;             // HTTP round trip (includes apply and the state file's fsyncs)
-  Summary apply;            // the Controller's last apply latency (translate + DataPlane::apply)
-  int first_poll_hits = 0;  // changes already visible at the first poll after the response
-  int max_polls = 0;
+  std::vector<Row> rows;  // one per kind, then "all"
 };
 
 double ms_since(Clock::time_point from, Clock::time_point to) {
@@ -79,6 +97,11 @@ Summary summarize(std::vector<double> v) {
   s.p99 = rank(0.99);
   s.max = v.back();
   return s;
+}
+
+Row row_of(std::string kind, const Samples& s) {
+  return Row{std::move(kind),     summarize(s.total), summarize(s.http), summarize(s.apply),
+             int(s.total.size()), s.first_poll_hits,  s.max_polls};
 }
 
 IpAddress backend_address(int i) {
@@ -109,6 +132,13 @@ std::string config_yaml(const std::string& dir, int backends) {
          "    table_size: 65537\n";
 }
 
+golden::Bytes syn_frame(uint16_t sport) {
+  return golden::from_router(
+      golden::tcp4(golden::ip("198.18.200.1"), sport, golden::ip("198.18.100.1"), 80)
+          .syn()
+          .build());
+}
+
 // The outer IPv4 destination of a TX'd GRE frame (the backend), or nullopt.
 std::optional<IpAddress> run_probe(int prog_fd, const golden::Bytes& frame) {
   auto r = bpftest::test_run(prog_fd, frame);
@@ -122,11 +152,99 @@ std::optional<IpAddress> run_probe(int prog_fd, const golden::Bytes& frame) {
   return *a;
 }
 
-golden::Bytes syn_frame(uint16_t sport) {
-  return golden::from_router(
-      golden::tcp4(golden::ip("198.18.200.1"), sport, golden::ip("198.18.100.1"), 80)
-          .syn()
-          .build());
+// The backend of every probe flow under the table the program holds now.
+std::vector<std::optional<IpAddress>> probe_all(int prog_fd) {
+  std::vector<std::optional<IpAddress>> out;
+  for (int i = 0; i < kProbeFlows; ++i)
+    out.push_back(run_probe(prog_fd, syn_frame(uint16_t(kFirstProbePort + i))));
+  return out;
+}
+
+// One change of a toggle through HTTP: `forward` makes it, !forward undoes it.
+struct Toggle {
+  std::string kind;
+  std::string method, forward_path, back_path;  // method: "POST", "PUT" or "DELETE"
+  std::string forward_body, back_body;
+  std::string back_method;  // remove+add undoes a DELETE with a POST
+};
+
+Status send(httplib::Client& client, const std::string& method, const std::string& path,
+            const std::string& body) {
+  httplib::Result r = method == "POST"  ? client.Post(path, body, "application/json")
+                      : method == "PUT" ? client.Put(path, body, "application/json")
+                                        : client.Delete(path);
+  if (!r || r->status != 200)
+    return make_error(ErrorCode::kSystem,
+                      method + " " + path + ": " + (r ? r->body : httplib::to_string(r.error())));
+  return ok();
+}
+
+Status change(httplib::Client& client, const Toggle& t, bool forward) {
+  return forward ? send(client, t.method, t.forward_path, t.forward_body)
+                 : send(client, t.back_method, t.back_path, t.back_body);
+}
+
+// Makes and undoes `t` once, untimed, and returns a probe port whose backend differs between
+// the two tables, with its backend before and after the change.
+struct Probe {
+  uint16_t port = 0;
+  IpAddress before, after;
+};
+Result<Probe> calibrate(httplib::Client& client, int prog_fd, const Toggle& t) {
+  const auto before = probe_all(prog_fd);
+  RAIL_TRY(change(client, t, true));
+  const auto after = probe_all(prog_fd);
+  RAIL_TRY(change(client, t, false));
+  if (probe_all(prog_fd) != before)
+    return make_error(ErrorCode::kInternal, t.kind + ": undoing the change gave another table");
+  for (int i = 0; i < kProbeFlows; ++i)
+    if (before[size_t(i)] && after[size_t(i)] && *before[size_t(i)] != *after[size_t(i)])
+      return Probe{uint16_t(kFirstProbePort + i), *before[size_t(i)], *after[size_t(i)]};
+  return make_error(ErrorCode::kInternal, t.kind + ": no probe flow changes backend");
+}
+
+Status time_toggle(httplib::Client& client, daemon::Controller& controller, int prog_fd,
+                   const Toggle& t, int changes, Samples& s) {
+  auto probe = calibrate(client, prog_fd, t);
+  if (!probe) return probe.error();
+  const golden::Bytes frame = syn_frame(probe->port);
+  for (int i = 0; i < changes; ++i) {
+    const bool forward = i % 2 == 0;
+    const IpAddress& want = forward ? probe->after : probe->before;
+    const auto t0 = Clock::now();
+    RAIL_TRY(change(client, t, forward));
+    const auto t_http = Clock::now();
+    int polls = 0;
+    for (;;) {
+      ++polls;
+      const auto b = run_probe(prog_fd, frame);
+      if (b && *b == want) break;
+      if (ms_since(t0, Clock::now()) > 5000)
+        return make_error(ErrorCode::kInternal,
+                          t.kind + " change " + std::to_string(i) + " not visible after 5 s");
+    }
+    const auto t1 = Clock::now();
+    s.total.push_back(ms_since(t0, t1));
+    s.http.push_back(ms_since(t0, t_http));
+    s.apply.push_back(controller.node().last_apply_seconds * 1000.0);
+    if (polls == 1) ++s.first_poll_hits;
+    s.max_polls = std::max(s.max_polls, polls);
+  }
+  return ok();
+}
+
+// The files raild would start from must hold what runs (after the controller is gone).
+Status check_persisted(const std::string& state_file, const daemon::DaemonConfig& config,
+                       const daemon::RuntimeState& runtime) {
+  auto saved = daemon::load_config_file(state_file);
+  if (!saved) return saved.error();
+  if (!(*saved == config))
+    return make_error(ErrorCode::kInternal, state_file + " differs from the running config");
+  auto saved_runtime = daemon::load_runtime_state(daemon::runtime_state_path(state_file));
+  if (!saved_runtime) return saved_runtime.error();
+  if (!(*saved_runtime == runtime))
+    return make_error(ErrorCode::kInternal, "the runtime file differs from the running state");
+  return ok();
 }
 
 Result<Scenario> run_scenario(dataplane::XdpDataPlane& plane, const std::string& base,
@@ -164,62 +282,62 @@ Result<Scenario> run_scenario(dataplane::XdpDataPlane& plane, const std::string&
   if (!server) return server.error();
   httplib::Client client("127.0.0.1", (*server)->port());
 
-  // The probe flow and its backend X under the full table.
-  const golden::Bytes frame = syn_frame(40000);
-  const auto x = run_probe(plane.prog_fd(), frame);
+  const auto x = run_probe(plane.prog_fd(), syn_frame(kFirstProbePort));
   if (!x) return make_error(ErrorCode::kInternal, "the probe SYN was not forwarded");
   const std::string path = "/v1/pools/web/backends/" + x->to_string();
-
-  std::vector<double> total, http, apply;
-  Scenario s;
-  s.state_dir = base;
-  for (int i = 0; i < o.changes; ++i) {
-    const bool drain = i % 2 == 0;
-    const auto t0 = Clock::now();
-    auto r = client.Post(path + (drain ? "/drain" : "/undrain"), "", "application/json");
-    const auto t_http = Clock::now();
-    if (!r || r->status != 200)
-      return make_error(ErrorCode::kSystem, "change " + std::to_string(i) + " failed: " +
-                                                (r ? r->body : httplib::to_string(r.error())));
-    int polls = 0;
-    for (;;) {
-      ++polls;
-      const auto b = run_probe(plane.prog_fd(), frame);
-      if (b && (drain ? *b != *x : *b == *x)) break;
-      if (ms_since(t0, Clock::now()) > 5000)
-        return make_error(ErrorCode::kInternal,
-                          "change " + std::to_string(i) + " not visible after 5 s");
-    }
-    const auto t1 = Clock::now();
-    total.push_back(ms_since(t0, t1));
-    http.push_back(ms_since(t0, t_http));
-    apply.push_back((*controller)->node().last_apply_seconds * 1000.0);
-    if (polls == 1) ++s.first_poll_hits;
-    s.max_polls = std::max(s.max_polls, polls);
+  const std::vector<Toggle> toggles = {
+      {"drain", "POST", path + "/drain", path + "/undrain", "", "", "POST"},
+      {"weight", "PUT", path + "/weight", path + "/weight", R"({"weight": 2})", R"({"weight": 1})",
+       "PUT"},
+      {"remove+add", "DELETE", path, "/v1/pools/web/backends", "",
+       R"({"address": ")" + x->to_string() + R"("})", "POST"},
+  };
+  Scenario sc;
+  sc.state_dir = base;
+  Samples all;
+  for (const Toggle& t : toggles) {
+    Samples s;
+    if (auto st = time_toggle(client, **controller, plane.prog_fd(), t, o.changes, s); !st)
+      return st.error();
+    sc.rows.push_back(row_of(t.kind, s));
+    for (auto [from, to] :
+         {std::pair{&s.total, &all.total}, {&s.http, &all.http}, {&s.apply, &all.apply}})
+      to->insert(to->end(), from->begin(), from->end());
+    all.first_poll_hits += s.first_poll_hits;
+    all.max_polls = std::max(all.max_polls, s.max_polls);
   }
-  s.to_forwarding = summarize(total);
-  s.http = summarize(http);
-  s.apply = summarize(apply);
-  return s;
+  sc.rows.push_back(row_of("all", all));
+
+  const daemon::DaemonConfig running = (*controller)->config();
+  const daemon::RuntimeState runtime = (*controller)->runtime();
+  server->reset();
+  controller->reset();  // a controller that goes away leaves its state on disk
+  RAIL_TRY(check_persisted(running.node.state_file, running, runtime));
+  return sc;
 }
 
 void print_table(const std::vector<Scenario>& all, const Options& o) {
-  std::printf("API -> data plane latency: 1 VIP, %d backends, M=65537, %d drain/undrain changes\n",
-              o.backends, o.changes);
-  std::printf("%-10s %-22s %9s %9s %9s %9s\n", "state dir", "measure (ms)", "median", "p90", "p99",
-              "max");
+  std::printf(
+      "API -> data plane latency: 1 VIP, %d backends, M=65537, %d changes per kind "
+      "(back and forth)\n",
+      o.backends, o.changes);
+  std::printf("%-9s %-11s %-17s %8s %8s %8s %8s\n", "state dir", "change", "measure (ms)", "median",
+              "p90", "p99", "max");
   for (const Scenario& s : all) {
-    auto row = [&](const char* name, const Summary& m) {
-      std::printf("%-10s %-22s %9.3f %9.3f %9.3f %9.3f\n", s.state_dir.c_str(), name, m.median,
-                  m.p90, m.p99, m.max);
-    };
-    row("api->forwarding", s.to_forwarding);
-    row("http round trip", s.http);
-    row("controller apply", s.apply);
+    for (const Row& r : s.rows) {
+      auto line = [&](const char* name, const Summary& m) {
+        std::printf("%-9s %-11s %-17s %8.3f %8.3f %8.3f %8.3f\n", s.state_dir.c_str(),
+                    r.kind.c_str(), name, m.median, m.p90, m.p99, m.max);
+      };
+      line("api->forwarding", r.to_forwarding);
+      line("http round trip", r.http);
+      line("controller apply", r.apply);
+    }
+    const Row& total = s.rows.back();
     std::printf(
-        "%-10s first poll saw the new table: %d/%d (max polls %d); target p99 < 10 ms: %s\n",
-        s.state_dir.c_str(), s.first_poll_hits, o.changes, s.max_polls,
-        s.to_forwarding.p99 < 10.0 ? "PASS" : "MISS");
+        "%-9s first probe saw the new table: %d/%d (max probes %d); target p99 < 10 ms: %s\n",
+        s.state_dir.c_str(), total.first_poll_hits, total.changes, total.max_polls,
+        total.to_forwarding.p99 < 10.0 ? "PASS" : "MISS");
   }
 }
 
@@ -231,16 +349,23 @@ void print_json(const std::vector<Scenario>& all, const Options& o) {
                   m.p90, m.p99, m.max);
     return std::string(buf);
   };
-  std::printf("{\"backends\": %d, \"table_size\": 65537, \"changes\": %d, \"target_p99_ms\": 10,\n",
-              o.backends, o.changes);
-  std::printf(" \"scenarios\": [\n");
+  std::printf(
+      "{\"backends\": %d, \"table_size\": 65537, \"changes_per_kind\": %d, "
+      "\"target_p99_ms\": 10,\n \"scenarios\": [\n",
+      o.backends, o.changes);
   for (size_t i = 0; i < all.size(); ++i) {
-    const Scenario& s = all[i];
-    std::printf(
-        "  {\"state_dir\": \"%s\", \"api_to_forwarding_ms\": %s,\n   \"http_ms\": %s,\n"
-        "   \"apply_ms\": %s, \"first_poll_hits\": %d, \"max_polls\": %d}%s\n",
-        s.state_dir.c_str(), obj(s.to_forwarding).c_str(), obj(s.http).c_str(),
-        obj(s.apply).c_str(), s.first_poll_hits, s.max_polls, i + 1 < all.size() ? "," : "");
+    std::printf("  {\"state_dir\": \"%s\", \"changes\": [\n", all[i].state_dir.c_str());
+    const auto& rows = all[i].rows;
+    for (size_t k = 0; k < rows.size(); ++k) {
+      const Row& r = rows[k];
+      std::printf(
+          "    {\"kind\": \"%s\", \"count\": %d, \"api_to_forwarding_ms\": %s,\n"
+          "     \"http_ms\": %s, \"apply_ms\": %s, \"first_poll_hits\": %d, "
+          "\"max_polls\": %d}%s\n",
+          r.kind.c_str(), r.changes, obj(r.to_forwarding).c_str(), obj(r.http).c_str(),
+          obj(r.apply).c_str(), r.first_poll_hits, r.max_polls, k + 1 < rows.size() ? "," : "");
+    }
+    std::printf("  ]}%s\n", i + 1 < all.size() ? "," : "");
   }
   std::printf("]}\n");
 }
@@ -263,8 +388,9 @@ Result<Options> parse_args(int argc, char** argv) {
         continue;
       }
       const int n = std::atoi(v->c_str());
-      if (n < 2 || n > 100000)
-        return make_error(ErrorCode::kInvalidArgument, a + ": 2..100000, not " + *v);
+      if (n < 2 || n > 100000 || (a == "--changes" && n % 2))
+        return make_error(ErrorCode::kInvalidArgument,
+                          a + ": 2..100000 (even for --changes), not " + *v);
       (a == "--changes" ? o.changes : o.backends) = n;
     } else {
       return make_error(ErrorCode::kInvalidArgument,
