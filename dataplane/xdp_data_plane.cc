@@ -132,6 +132,24 @@ Result<TrafficCounters> read_traffic(int fd, uint32_t id) {
   return sum;
 }
 
+// A connection table pinned by a build whose entries have another layout (rail_conn grew from
+// 16 to 24 bytes with the fast path) would make libbpf refuse the whole load: that pin is
+// removed, a new table is pinned, and the old table's flows follow Maglev again. A pin that
+// differs only in size (conn_capacity) is left for libbpf to refuse: that is the operator's.
+Status drop_other_layout_pin(const std::string& path, const bpf_map* map) {
+  const int fd = bpf_obj_get(path.c_str());
+  if (fd < 0) return errno == ENOENT ? ok() : errno_error("open pinned " + path);
+  bpf_map_info info{};
+  uint32_t len = sizeof(info);
+  const int rc = bpf_obj_get_info_by_fd(fd, &info, &len);
+  close(fd);
+  if (rc != 0) return errno_error("inspect pinned " + path);
+  if (info.key_size == bpf_map__key_size(map) && info.value_size == bpf_map__value_size(map))
+    return ok();
+  if (unlink(path.c_str()) != 0) return errno_error("remove the old-layout pin " + path);
+  return ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<XdpDataPlane>> XdpDataPlane::load(const XdpOptions& options) {
@@ -154,6 +172,7 @@ Result<std::unique_ptr<XdpDataPlane>> XdpDataPlane::load(const XdpOptions& optio
       if (int err = bpf_map__set_pin_path(map, path.c_str()))
         return libbpf_error("pin path " + path, err);
     }
+    RAIL_TRY(drop_other_layout_pin(options.pin_dir + "/rail_conntrack", s->maps.rail_conntrack));
   }
   RAIL_TRY(skel->load());
   std::unique_ptr<XdpDataPlane> plane(
