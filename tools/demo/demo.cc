@@ -37,12 +37,13 @@ constexpr int kExitInterrupted = 130;
 const char* kUsage =
     "usage: rail-demo [--out-dir DIR] [--bin-dir DIR] [--duration S] [--fail-at S]\n"
     "                 [--restore-at S] [--backend J] [--connections N] [--spread N]\n"
-    "                 [--timeout S] TOPOLOGY\n";
+    "                 [--timeout S] [--name NAME] TOPOLOGY\n";
 
 struct Options {
   std::string topology;
   std::string out_dir = "demo-output";  // the SVG chart and the JSON of the failure step
   std::string bin_dir;                  // "" = the build's tools
+  std::string name;                     // overrides the topology's name ("" = keep it)
   int spread = 1000;                    // rail-mconnect connections (step 2)
   int connections = 100;                // rail-ctraffic long-lived connections (step 3)
   int duration_s = 20;                  // of the failure step's traffic
@@ -401,6 +402,8 @@ int main(int argc, char** argv) {
       o.out_dir = value;
     } else if (arg == "--bin-dir") {
       o.bin_dir = value;
+    } else if (arg == "--name") {
+      o.name = value;
     } else if (auto n = numbers.find(arg); n != numbers.end()) {
       if (!number(value, *n->second)) return usage(arg + ": not a number: " + value);
     } else {
@@ -415,6 +418,11 @@ int main(int argc, char** argv) {
 
   auto topology = load_topology(o.topology);
   if (!topology) return usage(topology.error().message);
+  if (!o.name.empty()) {  // through the parser, which checks the name
+    auto named = parse_topology("name: " + o.name + "\n", "--name");
+    if (!named) return usage(named.error().message);
+    topology->name = named->name;
+  }
   if (topology->balancer != Balancer::kRail) return usage("the demo needs balancer: rail");
   if (o.backend < 1 || o.backend > topology->backends)
     return usage("--backend " + std::to_string(o.backend) + ": no such backend");
