@@ -177,7 +177,8 @@ class Engine {
     retry_later(i);
   }
 
-  // An alive connection ended: counted as lost on its backend, replaced at once if wanted.
+  // An alive connection ended: counted as lost on its backend, replaced (after
+  // --reconnect-delay) if wanted.
   void lose(size_t i, const std::string& reason) {
     Slot& s = slots_[i];
     recorder_.lost(s.backend, reason);
@@ -190,7 +191,7 @@ class Engine {
       return schedule(i);
     }
     s.state = State::kIdle;
-    s.retry_at = Clock::now();
+    s.retry_at = Clock::now() + options_.reconnect_delay;
     schedule(i);
   }
 

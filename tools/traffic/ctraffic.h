@@ -23,6 +23,9 @@ struct CtrafficOptions {
   std::chrono::milliseconds connect_timeout{3000};  // connect + first reply of an attempt
   std::vector<IpAddress> sources;                   // round-robin; empty = kernel's choice
   bool reconnect = true;
+  // With reconnect: wait this long after a loss before the replacement's first attempt (a
+  // client's back-off; lets a scenario finish a change on every node before replacements).
+  std::chrono::milliseconds reconnect_delay{0};
   std::string stop_file;  // end early once this path exists
 };
 

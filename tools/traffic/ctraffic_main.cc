@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   std::string duration_text = "30s";
   std::string timeout_text = "1s";
   std::string connect_timeout_text = "3s";
+  std::string reconnect_delay_text = "0s";
   std::string json_out;
   std::string svg_out;
   bool progress = false;
@@ -67,6 +68,9 @@ int main(int argc, char** argv) {
   app.add_option("--sources", sources_text, "Source addresses: FIRST-LAST, CIDR or a,b,c");
   app.add_flag("--reconnect,!--no-reconnect", options.reconnect,
                "Replace lost connections (default on)");
+  app.add_option("--reconnect-delay", reconnect_delay_text,
+                 "Wait this long after a loss before reconnecting, e.g. 500ms")
+      ->capture_default_str();
   app.add_option("--json-out", json_out, "Write samples and summary as JSON to this file");
   app.add_option("--svg-out", svg_out, "Write an SVG chart (alive, lost, reconnected)");
   app.add_flag("--progress", progress, "One line per second on stderr");
@@ -76,7 +80,8 @@ int main(int argc, char** argv) {
       !convert_sources(sources_text, options.target, options.sources) ||
       !convert_duration("--duration", duration_text, options.duration) ||
       !convert_duration("--timeout", timeout_text, options.timeout) ||
-      !convert_duration("--connect-timeout", connect_timeout_text, options.connect_timeout)) {
+      !convert_duration("--connect-timeout", connect_timeout_text, options.connect_timeout) ||
+      !convert_duration("--reconnect-delay", reconnect_delay_text, options.reconnect_delay)) {
     return kExitUsage;
   }
   if (options.timeout.count() <= 0 || options.connect_timeout.count() <= 0 ||
