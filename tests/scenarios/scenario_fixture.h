@@ -110,7 +110,8 @@ struct CtrafficOptions {
   double rate = 10;            // messages/s per connection
   std::string timeout = "3s";  // generous: a slow scheduler must not count as a loss
   std::string connect_timeout = "5s";
-  std::string max_duration = "120s";  // the test stops it earlier with the stop file
+  std::string max_duration = "120s";   // the test stops it earlier with the stop file
+  std::string reconnect_delay = "0s";  // --reconnect-delay
 };
 
 // One rail-ctraffic run: started in a client namespace, stopped with its stop file, its JSON
@@ -140,6 +141,8 @@ class CtrafficRun {
                        o.timeout,
                        "--connect-timeout",
                        o.connect_timeout,
+                       "--reconnect-delay",
+                       o.reconnect_delay,
                        "--sources",
                        tb.sources(o.client, o.family),
                        "--json-out",
@@ -193,6 +196,14 @@ class CtrafficRun {
       return false;
     }
     return true;
+  }
+
+  // After an action that loses connections: waits until a progress line shows losses and
+  // every slot alive again (reconnected). False if not within `limit`.
+  bool wait_recovered(milliseconds limit) {
+    return testbed::wait_until(
+        [&] { return progress_field("lost") > 0 && progress_field("alive") == connections_; },
+        limit, milliseconds(100));
   }
 
   // Ends the run (stop file), waits for it to write its JSON and returns it.
