@@ -8,6 +8,7 @@
 // reaches the backend it had. A flow that moved shows up as a new flow (a connection-table
 // insert without a SYN) on the node it moved to: that is how moved_between_nodes is counted.
 #include <cinttypes>
+#include <cmath>
 
 #include "rail_abi.h"
 #include "scenario_fixture.h"
@@ -219,14 +220,16 @@ class RailNodeSuite : public ScenarioSuite<Derived> {
   }
 
   // New connections through the VIP land on the backend Maglev predicts, whichever node took
-  // them, and every backend gets some.
+  // them; every backend and every node gets its share.
   void spread(const std::string& scenario, Family f, int connections) {
+    const std::vector<int64_t> flows0 = node_counters(tb(), RAIL_CNT_NEW_FLOWS);
     const std::vector<int64_t> gre0 = node_counters(tb(), RAIL_CNT_GRE_INGRESS);
     const int64_t router0 = router_gre();
     auto m = run_mconnect(tb(), out_dir(), family_name(f), f, connections);
     ASSERT_TRUE(m) << m.error().describe();
     const json& mj = *m;
     std::this_thread::sleep_for(milliseconds(300));  // the last FINs
+    const std::vector<int64_t> flows1 = node_counters(tb(), RAIL_CNT_NEW_FLOWS);
     const std::vector<int64_t> gre1 = node_counters(tb(), RAIL_CNT_GRE_INGRESS);
     const int64_t router1 = router_gre();
     std::vector<int> all;
@@ -237,13 +240,27 @@ class RailNodeSuite : public ScenarioSuite<Derived> {
     const int ok = mj["ok"].get<int>();
     const int predicted = count_predicted(*m, *prediction, tb().vip(f), tb().port(), &mismatches);
     EXPECT_EQ(ok, connections) << "errors " << describe(mj["errors"]);
-    EXPECT_EQ(predicted, ok) << mismatches;
+    EXPECT_EQ(predicted, ok) << "answers not on Maglev's predicted backend:\n" << mismatches;
+
+    // As BackendChanges.Spread: a backend's count is binomial(n, p ~ 1/10) (Maglev gives each
+    // ~1/10 of the entries, the kernel picks random source ports): outside mean +- 4 sd has
+    // probability < 1e-4 per backend. The exact prediction above is the strong check.
+    const double mean = double(connections) / this->backends();
+    const double slack = 4 * std::sqrt(mean * (1 - 1.0 / this->backends())) + 1;
     int min_count = connections, max_count = 0;
     for (int j = 1; j <= this->backends(); ++j) {
       const int n = mj["backends"].value(Testbed::backend_role(j), 0);
-      EXPECT_GT(n, 0) << Testbed::backend_role(j) << " got nothing: " << describe(mj["backends"]);
+      EXPECT_NEAR(double(n), mean, slack) << "b" << j << ": " << describe(mj["backends"]);
       min_count = std::min(min_count, n);
       max_count = std::max(max_count, n);
+    }
+    // Every node took part: the router's L4 hash gives each ~1/3; under half of that would be
+    // the router's spreading broken, not chance (sd ~ 15 at n = 1000).
+    std::string per_node;
+    for (int i = 1; i <= this->nodes(); ++i) {
+      const int64_t took = flows1[size_t(i)] - flows0[size_t(i)];
+      EXPECT_GE(double(took), 0.5 * connections / this->nodes()) << tb().node_role(i);
+      per_node += (per_node.empty() ? "" : "/") + std::to_string(took);
     }
     std::vector<std::pair<std::string, std::string>> fields = {
         {"ingress", ingress()},
@@ -254,7 +271,9 @@ class RailNodeSuite : public ScenarioSuite<Derived> {
         {"answered", std::to_string(ok)},
         {"as_predicted", std::to_string(predicted) + " (" + percent(predicted, ok) + ")"},
         {"per_backend_min", std::to_string(min_count)},
-        {"per_backend_max", std::to_string(max_count)}};
+        {"per_backend_max", std::to_string(max_count)},
+        {"bound", "[" + fmt("%.0f", mean - slack) + "," + fmt("%.0f", mean + slack) + "]"},
+        {"per_node", per_node}};
     // A TCP attempt sends at least SYN, ACK+hello, FIN: 3 client packets.
     check_gre(gre0, router0, gre1, router1, 3 * int64_t(ok), fields);
     print_scenario(scenario, fields);
@@ -296,7 +315,7 @@ TEST_F(RailNodes, NodeFailureKeepsEveryConnectionIpv6) {
 }
 
 TEST_F(RailNodes, SpreadThroughTheIpv6VipFollowsMaglev) {
-  spread("spread_ipv6", Family::kV6, 300);
+  spread("spread_ipv6", Family::kV6, 1000);
 }
 
 TEST_F(RailNodesGre, NodeFailureKeepsEveryConnection) {
@@ -304,7 +323,7 @@ TEST_F(RailNodesGre, NodeFailureKeepsEveryConnection) {
 }
 
 TEST_F(RailNodesGre, SpreadFollowsMaglev) {
-  spread("spread_gre", Family::kV4, 300);
+  spread("spread_gre", Family::kV4, 1000);
 }
 
 }  // namespace
