@@ -262,7 +262,10 @@ Result<std::string> show_backend_failure(Testbed& tb, const Options& o, StopSign
              seconds(Clock::now() - changed) + " after it stopped; raild on " + tb.node_role(1) +
              " says:");
         show(tool_argv(tb, tb.node_role(1), "railctl", {"vip", vip_name}));
-        if (auto out = tb.railctl(1, {"vip", vip_name}); out) indented(*out);
+        if (auto out = tb.railctl(1, {"vip", vip_name}); out)
+          indented(*out);
+        else
+          indented("(railctl failed: " + out.error().message + ")");
         phase = Phase::kDown;
         break;
       case Phase::kDown:
