@@ -183,27 +183,9 @@ void read_check(const YAML::Node& n, const std::string& path, Diagnostics& d, He
 void read_backends(MapReader& m, Diagnostics& d, std::vector<PoolBackend>& out) {
   if (!m.require("backends")) return;
   auto items = list(m, "backends");
-  for (size_t i = 0; i < items.size(); ++i) {
-    std::string path = index(m.field("backends"), i);
-    PoolBackend b;
-    if (items[i].IsScalar()) {  // shorthand: "- 198.51.100.11"
-      auto a = IpAddress::parse(items[i].Scalar());
-      if (!a) {
-        d.add(position_of(items[i]), path,
-              "\"" + items[i].Scalar() + "\" is not an IPv4 or IPv6 address");
-        continue;
-      }
-      d.locate(path + ".address", position_of(items[i]));
-      b.address = *a;
-    } else {
-      MapReader bm(items[i], path, d, {"address", "weight", "name"});
-      if (!bm.is_map()) continue;
-      if (!bm.require("address") || !bm.read_address("address", b.address)) continue;
-      bm.read_uint("weight", 0, 65535, b.weight);
-      bm.read_string("name", b.name);
-    }
-    out.push_back(std::move(b));
-  }
+  for (size_t i = 0; i < items.size(); ++i)
+    if (auto b = read_pool_backend(items[i], index(m.field("backends"), i), d))
+      out.push_back(std::move(*b));
 }
 
 // A pool's body: named (pools[i]) or inline under a VIP (no name: it takes the VIP's).
@@ -287,6 +269,27 @@ DaemonConfig read_config(const YAML::Node& root, Diagnostics& d,
 }
 
 }  // namespace
+
+std::optional<PoolBackend> read_pool_backend(const YAML::Node& item, const std::string& path,
+                                             Diagnostics& d) {
+  PoolBackend b;
+  if (item.IsScalar()) {  // shorthand: "- 198.51.100.11"
+    auto a = IpAddress::parse(item.Scalar());
+    if (!a) {
+      d.add(position_of(item), path, "\"" + item.Scalar() + "\" is not an IPv4 or IPv6 address");
+      return std::nullopt;
+    }
+    d.locate(path + ".address", position_of(item));
+    b.address = *a;
+    return b;
+  }
+  MapReader bm(item, path, d, {"address", "weight", "name"});
+  if (!bm.is_map()) return std::nullopt;
+  if (!bm.require("address") || !bm.read_address("address", b.address)) return std::nullopt;
+  bm.read_uint("weight", 0, 65535, b.weight);
+  bm.read_string("name", b.name);
+  return b;
+}
 
 Result<DaemonConfig> parse_config(std::string_view text, std::string_view source_name) {
   Diagnostics d{std::string(source_name)};

@@ -5,11 +5,17 @@
 // Nothing throws: yaml-cpp's exceptions are caught here. The schema is docs/config.md.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "core/result.h"
 #include "daemon/config/daemon_config.h"
+#include "daemon/config/diagnostics.h"
+
+namespace YAML {
+class Node;
+}
 
 namespace rail::daemon {
 
@@ -17,5 +23,11 @@ namespace rail::daemon {
 Result<DaemonConfig> parse_config(std::string_view text, std::string_view source_name);
 
 Result<DaemonConfig> load_config_file(const std::string& path);
+
+// One entry of a pool's `backends` list (an address, or {address, weight, name}) written at
+// field path `path`, read by the loader's rules; nullopt once its problems are in `diag`. For
+// the API's "add a backend", which reads only the new entry, not the whole config again.
+std::optional<PoolBackend> read_pool_backend(const YAML::Node& item, const std::string& path,
+                                             Diagnostics& diag);
 
 }  // namespace rail::daemon

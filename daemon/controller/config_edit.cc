@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <optional>
 #include <regex>
 #include <sstream>
 
@@ -113,27 +114,30 @@ Result<DaemonConfig> without_vip(const DaemonConfig& config, const std::string& 
 
 Result<DaemonConfig> with_backend(const DaemonConfig& config, const std::string& pool,
                                   std::string_view backend_document) {
-  if (!config.find_pool(pool))
-    return make_error(ErrorCode::kNotFound, "no pool named \"" + pool + "\"");
-  return edit_tree(
-      config, backend_document, "backend", [&](YAML::Node& tree, YAML::Node& backend) -> Status {
-        if (backend["address"] && backend["address"].IsScalar()) {
-          auto addr = IpAddress::parse(backend["address"].as<std::string>());
-          const Pool* p = config.find_pool(pool);
-          for (const PoolBackend& b : p->backends)
-            if (addr && b.address == *addr)
-              return make_error(ErrorCode::kAlreadyExists,
-                                "pool \"" + pool + "\" already has backend " + addr->to_string());
-        }
-        for (YAML::Node p : tree["pools"]) {
-          if (p["name"].as<std::string>() != pool) continue;
-          YAML::Node backends = p["backends"];
-          if (!backends.IsSequence()) backends = YAML::Node(YAML::NodeType::Sequence);
-          backends.push_back(backend);
-          p["backends"] = backends;
-        }
-        return ok();
-      });
+  DaemonConfig next = config;
+  Pool* p = find_pool(next, pool);
+  if (!p) return make_error(ErrorCode::kNotFound, "no pool named \"" + pool + "\"");
+  // Only the new entry is read (by the loader's rules, at the path it will have); the rest of
+  // the config was read before. Then the whole candidate is checked as the loader would.
+  const std::string path = "pools[" + std::to_string(p - next.pools.data()) + "].backends[" +
+                           std::to_string(p->backends.size()) + "]";
+  std::optional<PoolBackend> backend;
+  Diagnostics d{std::string(kSource)};
+  try {
+    YAML::Node item = YAML::Load(std::string(backend_document));
+    if (!item.IsMap()) return make_error(ErrorCode::kInvalidArgument, "backend must be a mapping");
+    backend = read_pool_backend(item, path, d);
+  } catch (const YAML::Exception& e) {
+    return make_error(ErrorCode::kInvalidArgument, std::string("backend: ") + e.what());
+  }
+  if (!d.empty()) return make_error(ErrorCode::kInvalidArgument, strip_positions(d.text()));
+  if (!backend) return make_error(ErrorCode::kInternal, path + ": not read, nothing reported");
+  for (const PoolBackend& b : p->backends)
+    if (b.address == backend->address)
+      return make_error(ErrorCode::kAlreadyExists, "pool \"" + pool + "\" already has backend " +
+                                                       backend->address.to_string());
+  p->backends.push_back(std::move(*backend));
+  return recheck(std::move(next));
 }
 
 Result<DaemonConfig> without_backend(const DaemonConfig& config, const std::string& pool,

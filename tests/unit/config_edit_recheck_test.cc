@@ -1,8 +1,10 @@
-// Weight changes and backend removals are checked on the model (no to_yaml + parse round trip);
-// they must give exactly what the round trip (revalidate) gives: the same config, the same error.
+// Weight changes, backend removals and added backends are checked on the model (no to_yaml +
+// parse round trip of the whole config); they must give exactly what reading the whole config
+// gives: the same config, the same error.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <regex>
 #include <string>
 
 #include "controller_test_world.h"
@@ -59,6 +61,47 @@ TEST(ConfigEditRecheck, RemovalsMatchTheRoundTripDownToAnEmptyPool) {
     config = *fast;
   }
   FAIL() << "removing every backend was accepted";
+}
+
+// The loader's message for the world config with `entry` appended to web's backends, without
+// "test:LINE:COL: " (the API's messages carry no positions).
+std::string loader_error_with(const std::string& entry) {
+  auto c = parse_config(world_yaml("/var/lib/rail", "type: none",
+                                   "[198.18.1.1, 198.18.1.2, 198.18.1.3, " + entry + "]"),
+                        "test");
+  if (c) return "(accepted)";
+  static const std::regex position("(^|\n)test:[0-9]+:[0-9]+: ");
+  return std::regex_replace(c.error().message, position, "$1");
+}
+
+TEST(ConfigEditRecheck, AddedBackendsAreReadAsTheLoaderReadsThem) {
+  const DaemonConfig config = three_backends();
+  for (const char* doc : {R"({"address": "198.18.1.4"})",
+                          R"({"address": "198.18.1.4", "weight": 3, "name": "web-4"})",
+                          R"({"address": "198.18.1.9", "weight": 0})"}) {
+    auto fast = with_backend(config, "web", doc);
+    ASSERT_TRUE(fast) << doc << ": " << fast.error().message;
+    auto whole =
+        parse_config(world_yaml("/var/lib/rail", "type: none",
+                                std::string("[198.18.1.1, 198.18.1.2, 198.18.1.3, ") + doc + "]"),
+                     "test");
+    ASSERT_TRUE(whole) << whole.error().message;
+    EXPECT_EQ(*fast, *whole) << doc;
+  }
+  for (const char* doc :
+       {R"({"address": "198.18.1.4", "weight": 70000})", R"({"address": "nope"})",
+        R"({"adress": "198.18.1.4"})", R"({"weight": 2})", R"({"address": "198.18.1.4", "x": 1})",
+        R"({"address": "2001:db8::4"})"}) {  // the last: IPv6 without outer_source_v6
+    auto fast = with_backend(config, "web", doc);
+    ASSERT_FALSE(fast) << doc;
+    EXPECT_EQ(fast.error().code, ErrorCode::kInvalidArgument) << doc;
+    EXPECT_EQ(fast.error().message, loader_error_with(doc)) << doc;
+  }
+  EXPECT_EQ(with_backend(config, "web", R"({"address": "198.18.1.2"})").error().code,
+            ErrorCode::kAlreadyExists);
+  EXPECT_EQ(with_backend(config, "nope", R"({"address": "198.18.1.4"})").error().code,
+            ErrorCode::kNotFound);
+  EXPECT_EQ(with_backend(config, "web", "198.18.1.4").error().code, ErrorCode::kInvalidArgument);
 }
 
 }  // namespace
