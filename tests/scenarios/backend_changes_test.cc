@@ -123,7 +123,7 @@ TEST_F(BackendChanges, Spread) {
        {"rail2_new_flows", std::to_string(took[2])}});
 }
 
-// The ideal share lost when `removed` of `total` evenly loaded backends go: removed / total.
+// "17.0%": part as a percentage of whole.
 std::string percent(int64_t part, int64_t whole) {
   return fmt("%.1f%%", whole ? 100.0 * double(part) / double(whole) : 0.0);
 }

@@ -353,7 +353,7 @@ class ScenarioSuite : public ::testing::Test {
   int nodes() { return topo().rail_nodes; }
   const std::string& out_dir() const { return out_dir_; }
 
-  // The pool ("web") and address text of backend j in a family.
+  // Backend j's address in a family, as text (what railctl takes).
   static std::string address(int j, Family f) { return testbed::backend_address(j, f).to_string(); }
 
   // True once every VIP of the testbed shows backend j with `state` on every active node.
