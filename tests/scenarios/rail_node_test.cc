@@ -319,6 +319,13 @@ TEST_F(RailNodes, NodeFailureKeepsEveryConnection) {
   node_failure("rail_node_failure", Family::kV4, 1);
 }
 
+// rail2 holds the middle range: losing it moves only its own third (rail1 and rail3 grow into
+// its range, keeping theirs), so moved_between_nodes ~ on_failed_node here against ~1.5x that
+// for rail1: the counter measures what the router moved.
+TEST_F(RailNodes, MiddleNodeFailureKeepsEveryConnection) {
+  node_failure("rail_node_failure_middle", Family::kV4, 2);
+}
+
 // A crash rather than a clean withdrawal: rail1 is unreachable for 0.5 s (a BFD-like detection
 // time) before the router withdraws it. TCP retransmits what was sent to it (at ~0.2, 0.6,
 // 1.4 s after the first loss), well within ctraffic's 3 s timeout, so still nothing may be
