@@ -72,7 +72,8 @@ void indented(const std::string& text) {
   while (at < text.size()) {
     size_t nl = text.find('\n', at);
     if (nl == std::string::npos) nl = text.size();
-    std::printf("   %s\n", text.substr(at, nl - at).c_str());
+    const std::string line = text.substr(at, nl - at);
+    std::printf(line.empty() ? "\n" : "   %s\n", line.c_str());
     at = nl + 1;
   }
   std::fflush(stdout);
