@@ -140,11 +140,10 @@ TEST_F(RaildLiveTest, ServesHealsObeysTheApiSurvivesABadReloadAndStops) {
     EXPECT_GT(answers[backend_name(2)], 0) << describe(answers);
     EXPECT_GT(answers[backend_name(3)], 0) << describe(answers);
 
-    std::string output;
-    const int code = run_program({RAIL_RAILD_PATH, "--config", config_path_, "--check"}, output,
-                                 dir_.path() + "/check.out");
-    EXPECT_EQ(code, 1) << output;
-    EXPECT_NE(output.find(position), std::string::npos) << output;
+    auto check = testbed::run_status({RAIL_RAILD_PATH, "--config", config_path_, "--check"});
+    ASSERT_TRUE(check) << check.error().describe();
+    EXPECT_EQ(check->status, 1) << check->output;
+    EXPECT_NE(check->output.find(position), std::string::npos) << check->output;
   }
 
   // 6. /metrics is valid Prometheus text (promtool reads it on stdin).
@@ -162,7 +161,7 @@ TEST_F(RaildLiveTest, ServesHealsObeysTheApiSurvivesABadReloadAndStops) {
   ASSERT_TRUE(stopped_in) << "raild did not exit within 5 s of SIGTERM" << log_hint
                           << read_file(log_path_);
   std::printf("[ timing ] raild exited %.3f s after SIGTERM\n", *stopped_in);
-  EXPECT_TRUE(WIFEXITED(raild_->exit_status()) && WEXITSTATUS(raild_->exit_status()) == 0)
+  EXPECT_EQ(raild_->exit_status(), 0)
       << "status " << raild_->exit_status() << log_hint << read_file(log_path_);
   std::printf("[ timing ] whole scenario %.3f s\n", seconds_since(started));
 }

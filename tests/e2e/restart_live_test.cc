@@ -2,9 +2,9 @@
 // attachment is destroyed and a new one adopts the pinned link, maps and ids (a raild restart).
 // Every datagram must arrive, each flow at the backend it had before.
 //
-// Topology as balancer_live_test.cc: client, rail and three backends on one bridge, GRE to the
-// backends, tc decap there. The new config lists the backends in reverse and adds a fourth one
-// that does not exist: a flow that moved would lose its datagrams.
+// Topology: single_node_topology.h (client, rail and three backends on one bridge, tc decap on
+// the backends), GRE to the backends. The new config lists the backends in reverse and adds a
+// fourth one that does not exist: a flow that moved would lose its datagrams.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -29,31 +29,26 @@
 #include <vector>
 
 #include "dataplane/bpffs.h"
-#include "dataplane/decap_program.h"
 #include "dataplane/libbpf_error.h"
-#include "dataplane/skeleton.h"
 #include "dataplane/xdp_data_plane.h"
 #include "e2e_sockets.h"
 #include "netns.h"
-#include "trivial.skel.h"
+#include "single_node_topology.h"
 
 namespace rail {
 namespace {
 
-RAIL_BPF_SKELETON_TRAITS(trivial_bpf);
-
-using dataplane::DecapProgram;
 using dataplane::XdpDataPlane;
 using e2e::bound_socket;
 using e2e::Fd;
 using e2e::Netns;
+using e2e::SingleNodeTopology;
 using e2e::sockaddr_v4;
-using e2e::VethPair;
 using e2e::wait_readable;
 
-constexpr const char* kClientIp = "198.18.0.10";
-constexpr const char* kRailIp = "198.18.0.1";
-constexpr const char* kVip = "198.18.100.1";
+constexpr const char* kClientIp = SingleNodeTopology::kClientIp;
+constexpr const char* kRailIp = SingleNodeTopology::kRailIp;
+constexpr const char* kVip = SingleNodeTopology::kVip;
 constexpr int kBackends = 3;
 constexpr uint16_t kUdpPort = 5353;
 constexpr int kFlows = 8;
@@ -62,7 +57,7 @@ constexpr int kSeconds = 3;
 constexpr uint16_t kFirstSourcePort = 43000;
 
 std::string backend_ip(int i) {
-  return "198.18.0." + std::to_string(21 + i);
+  return SingleNodeTopology::backend_ip(i);
 }
 
 IpAddress ip(const std::string& text) {
@@ -72,72 +67,9 @@ IpAddress ip(const std::string& text) {
 class RestartLiveTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* role : {"switch", "client", "rail", "b0", "b1", "b2"}) {
-      auto ns = Netns::create(role);
-      ASSERT_TRUE(ns) << ns.error().describe();
-      namespaces_.push_back(std::move(*ns));
-    }
-    // One L2 segment: every node's veth peer is a port of br0 in the switch namespace.
-    const std::vector<std::pair<const char*, const char*>> links = {
-        {"c0", "pc"}, {"r0", "pr"}, {"b0", "pb0"}, {"b0", "pb1"}, {"b0", "pb2"}};
-    for (size_t i = 0; i < links.size(); ++i) {
-      auto veth = VethPair::create(namespaces_[i + 1], links[i].first, sw(), links[i].second);
-      ASSERT_TRUE(veth) << veth.error().describe();
-      veths_.push_back(std::move(*veth));
-    }
-    exec(sw(), "ip link add br0 type bridge");
-    exec(sw(), "ip link set br0 up");
-    for (const auto& [node_if, port] : links)
-      exec(sw(), std::string("ip link set ") + port + " master br0");
-
-    exec(client(), std::string("ip addr add ") + kClientIp + "/24 dev c0");
-    exec(rail(), std::string("ip addr add ") + kRailIp + "/24 dev r0");
-    client_mac_ = mac_of(client(), "c0");
-    rail_mac_ = mac_of(rail(), "r0");
-    // The client reaches the VIP through the Rail node (static neighbour: no ARP race).
-    exec(client(), std::string("ip route add ") + kVip + "/32 via " + kRailIp);
-    exec(client(), std::string("ip neigh replace ") + kRailIp + " lladdr " + rail_mac_ +
-                       " dev c0 nud permanent");
-    for (int i = 0; i < kBackends; ++i) {
-      const Netns& b = backend(i);
-      exec(b, "ip addr add " + backend_ip(i) + "/24 dev b0");
-      exec(b, std::string("ip addr add ") + kVip + "/32 dev lo");
-      // DSR backend settings: never answer ARP for the VIP, never announce it; rp_filter off
-      // for decapsulated packets (docs/decap.md). Replies go straight to the client.
-      for (const char* sysctl :
-           {"net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.b0.rp_filter=0",
-            "net.ipv4.conf.all.arp_ignore=1", "net.ipv4.conf.all.arp_announce=2"}) {
-        exec(b, std::string("sysctl -qw ") + sysctl);
-      }
-      exec(b, std::string("ip neigh replace ") + kClientIp + " lladdr " + client_mac_ +
-                  " dev b0 nud permanent");
-      backend_macs_.push_back(mac_of(b, "b0"));
-    }
-    if (HasFatalFailure()) return;
-
-    // XDP_TX out of r0 is delivered only if its peer (pr) runs an XDP program too.
-    auto trivial = dataplane::BpfSkeleton<trivial_bpf_traits>::open();
-    ASSERT_TRUE(trivial) << trivial.error().describe();
-    trivial_.emplace(std::move(*trivial));
-    Status loaded = trivial_->load();
-    ASSERT_TRUE(loaded) << loaded.error().describe();
-    Status peer = sw().run([&]() -> Status {
-      auto a = dataplane::XdpAttachment::attach("pr", bpf_program__fd((*trivial_)->progs.xdp_pass),
-                                                dataplane::XdpMode::kNative);
-      if (!a) return a.error();
-      peer_pass_.emplace(std::move(*a));
-      return ok();
-    });
-    ASSERT_TRUE(peer) << peer.error().describe();
-
-    for (int i = 0; i < kBackends; ++i) {
-      auto program = DecapProgram::load();
-      ASSERT_TRUE(program) << program.error().describe();
-      ASSERT_TRUE(program->add_address(ip(backend_ip(i))));
-      decaps_.push_back(std::move(*program));
-      Status attached = backend(i).run([&] { return decaps_.back().attach_tc("b0"); });
-      ASSERT_TRUE(attached) << attached.error().describe();
-    }
+    auto topology = SingleNodeTopology::create({.backends = kBackends});
+    ASSERT_TRUE(topology) << topology.error().describe();
+    topology_ = std::move(*topology);
 
     ASSERT_TRUE(dataplane::ensure_bpffs("/sys/fs/bpf"));
     ASSERT_EQ(mkdir(pin_dir_.c_str(), 0700), 0);
@@ -157,37 +89,18 @@ class RestartLiveTest : public ::testing::Test {
     plane_.reset();
     std::error_code ec;
     std::filesystem::remove_all(pin_dir_, ec);
-    decaps_.clear();
-    peer_pass_.reset();
-    trivial_.reset();
-    veths_.clear();
-    namespaces_.clear();
+    topology_.reset();
   }
 
-  const Netns& sw() const { return namespaces_[0]; }
-  const Netns& client() const { return namespaces_[1]; }
-  const Netns& rail() const { return namespaces_[2]; }
-  const Netns& backend(int i) const { return namespaces_[3 + size_t(i)]; }
-
-  void exec(const Netns& ns, const std::string& command) {
-    auto r = ns.exec(command);
-    ASSERT_TRUE(r) << r.error().describe();
-  }
-
-  std::string mac_of(const Netns& ns, const std::string& ifname) {
-    auto r = ns.exec("cat /sys/class/net/" + ifname + "/address");  // netns exec remounts /sys
-    EXPECT_TRUE(r) << r.error().describe();
-    if (!r) return "";
-    std::string text = *r;
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-    return text;
-  }
+  const Netns& client() const { return topology_->client(); }
+  const Netns& rail() const { return topology_->rail(); }
+  const Netns& backend(int i) const { return topology_->backend(i); }
 
   // VIP udp/5353, GRE to the backends. `upgraded`: backends reversed plus one that does not
   // exist (198.18.0.29), which takes part of the Maglev table.
   LbConfig make_config(bool upgraded) const {
     LbConfig config;
-    config.node.mac = *MacAddress::parse(rail_mac_);
+    config.node.mac = *MacAddress::parse(topology_->rail_mac());
     config.node.outer_source_v4 = ip(kRailIp);
     Service s;
     s.vip = ip(kVip);
@@ -198,7 +111,7 @@ class RestartLiveTest : public ::testing::Test {
     for (int i = 0; i < kBackends; ++i) {
       Backend be;
       be.address = ip(backend_ip(i));
-      be.next_hop_mac = *MacAddress::parse(backend_macs_[size_t(i)]);
+      be.next_hop_mac = *MacAddress::parse(topology_->backend_mac(i));
       s.backends.push_back(be);
     }
     if (upgraded) {
@@ -228,13 +141,7 @@ class RestartLiveTest : public ::testing::Test {
 
   std::string pin_dir_ = "/sys/fs/bpf/rail-e2e-restart-" + std::to_string(getpid());
   dataplane::XdpOptions options_;
-  std::vector<Netns> namespaces_;  // switch, client, rail, b0..b2
-  std::vector<VethPair> veths_;
-  std::string client_mac_, rail_mac_;
-  std::vector<std::string> backend_macs_;
-  std::optional<dataplane::BpfSkeleton<trivial_bpf_traits>> trivial_;
-  std::optional<dataplane::XdpAttachment> peer_pass_;
-  std::vector<DecapProgram> decaps_;
+  std::unique_ptr<SingleNodeTopology> topology_;
   std::unique_ptr<XdpDataPlane> plane_;
 };
 
