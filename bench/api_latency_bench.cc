@@ -40,6 +40,7 @@
 #include "daemon/controller/next_hop_resolver.h"
 #include "dataplane/xdp_data_plane.h"
 #include "golden/golden_world.h"
+#include "unit/controller_world_yaml.h"
 
 namespace rail::bench {
 namespace {
@@ -111,25 +112,7 @@ IpAddress backend_address(int i) {
 std::string config_yaml(const std::string& dir, int backends) {
   std::string list;
   for (int i = 0; i < backends; ++i) list += (i ? ", " : "") + backend_address(i).to_string();
-  return "node:\n"
-         "  interfaces: [veth0]\n"
-         "  mac: 02:00:00:00:0b:01\n"
-         "  outer_source_v4: 198.18.0.1\n"
-         "  state_file: " +
-         dir +
-         "/running.yaml\n"
-         "pools:\n"
-         "  - name: web\n"
-         "    backends: [" +
-         list +
-         "]\n"
-         "    check: { type: none }\n"
-         "vips:\n"
-         "  - name: www\n"
-         "    address: 198.18.100.1\n"
-         "    port: 80\n"
-         "    pool: web\n"
-         "    table_size: 65537\n";
+  return daemon::testing::world_yaml(dir, "type: none", "[" + list + "]", 65537);
 }
 
 golden::Bytes syn_frame(uint16_t sport) {

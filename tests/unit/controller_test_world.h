@@ -14,38 +14,12 @@
 #include "daemon/controller/controller.h"
 #include "daemon/controller/reference_data_plane.h"
 #include "golden/golden_world.h"
+#include "unit/controller_world_yaml.h"
 
 namespace rail::daemon::testing {
 
 inline IpAddress ip(const char* text) {
   return *IpAddress::parse(text);
-}
-
-// Three backends in pool "web" behind www (198.18.100.1:80/tcp); `check` is the pool's check.
-inline std::string world_yaml(
-    const std::string& dir, const std::string& check = "type: none",
-    const std::string& backends = "[198.18.1.1, 198.18.1.2, 198.18.1.3]") {
-  return "node:\n"
-         "  interfaces: [veth0]\n"
-         "  mac: 02:00:00:00:0b:01\n"
-         "  outer_source_v4: 198.18.0.1\n"
-         "  state_file: " +
-         dir +
-         "/running.yaml\n"
-         "pools:\n"
-         "  - name: web\n"
-         "    backends: " +
-         backends +
-         "\n"
-         "    check: { " +
-         check +
-         " }\n"
-         "vips:\n"
-         "  - name: www\n"
-         "    address: 198.18.100.1\n"
-         "    port: 80\n"
-         "    pool: web\n"
-         "    table_size: 251\n";
 }
 
 class ControllerWorld {

@@ -4,25 +4,10 @@
 #include <sstream>
 
 #include "daemon/config/yaml_loader.h"
+#include "daemon_config_minimal.h"
 
 namespace rail::daemon {
 namespace {
-
-// Line numbers below refer to this text (line 1 = "node:").
-constexpr const char* kMinimal = R"(node:
-  interfaces: [eth0]
-  outer_source_v4: 192.0.2.10
-pools:
-  - name: web
-    backends:
-      - address: 198.51.100.11
-      - address: 198.51.100.12
-vips:
-  - name: www
-    address: 198.18.100.1
-    port: 80
-    pool: web
-)";
 
 std::string edit(std::string text, const std::string& from, const std::string& to) {
   size_t at = text.find(from);

@@ -5,24 +5,10 @@
 #include "daemon/config/config_writer.h"
 #include "daemon/config/values.h"
 #include "daemon/config/yaml_loader.h"
+#include "daemon_config_minimal.h"
 
 namespace rail::daemon {
 namespace {
-
-constexpr const char* kMinimal = R"(node:
-  interfaces: [eth0]
-  outer_source_v4: 192.0.2.10
-pools:
-  - name: web
-    backends:
-      - address: 198.51.100.11
-      - address: 198.51.100.12
-vips:
-  - name: www
-    address: 198.18.100.1
-    port: 80
-    pool: web
-)";
 
 DaemonConfig parse_ok(const std::string& text) {
   auto r = parse_config(text, "t.yaml");

@@ -18,7 +18,7 @@ namespace {
 using std::chrono::steady_clock;
 using testing::ServerConfig;
 using testing::ServerKind;
-using testing::TestNetns;
+using testing::ServersInNetnsTest;
 using testing::TestServer;
 
 // Collects state changes from worker threads.
@@ -56,20 +56,8 @@ bool eventually(Pred pred, Millis timeout) {
   return pred();
 }
 
-class HealthCheckerTest : public ::testing::Test {
+class HealthCheckerTest : public ServersInNetnsTest {
  protected:
-  void SetUp() override {
-    auto ns = TestNetns::create();
-    if (!ns) GTEST_SKIP() << "needs CAP_SYS_ADMIN for a network namespace: " << ns.error().message;
-    ns_.emplace(std::move(*ns));
-  }
-
-  std::unique_ptr<TestServer> serve(ServerConfig config) {
-    auto server = TestServer::start(*ns_, std::move(config));
-    EXPECT_TRUE(server) << server.error().describe();
-    return server ? std::move(*server) : nullptr;
-  }
-
   std::unique_ptr<HealthChecker> checker(HealthChecker::Callback callback,
                                          Millis trigger_gap = Millis(200)) {
     HealthChecker::Options options;
@@ -98,8 +86,6 @@ class HealthCheckerTest : public ::testing::Test {
     s.path = "/health";
     return s;
   }
-
-  std::optional<TestNetns> ns_;
 };
 
 TEST_F(HealthCheckerTest, TcpGoesDownAfterFallFailuresAndUpAfterRiseSuccesses) {

@@ -13,23 +13,11 @@ namespace {
 
 using testing::ServerConfig;
 using testing::ServerKind;
-using testing::TestNetns;
+using testing::ServersInNetnsTest;
 using testing::TestServer;
 
-class HealthProbeTest : public ::testing::Test {
+class HealthProbeTest : public ServersInNetnsTest {
  protected:
-  void SetUp() override {
-    auto ns = TestNetns::create();
-    if (!ns) GTEST_SKIP() << "needs CAP_SYS_ADMIN for a network namespace: " << ns.error().message;
-    ns_.emplace(std::move(*ns));
-  }
-
-  std::unique_ptr<TestServer> serve(ServerConfig config) {
-    auto server = TestServer::start(*ns_, std::move(config));
-    EXPECT_TRUE(server) << server.error().describe();
-    return server ? std::move(*server) : nullptr;
-  }
-
   static ProbeTarget target(uint16_t port, const char* address = "127.0.0.1") {
     return ProbeTarget{*IpAddress::parse(address), port, std::nullopt, 0};
   }
@@ -53,8 +41,6 @@ class HealthProbeTest : public ::testing::Test {
     auto server = serve({kind});
     return server->port();
   }
-
-  std::optional<TestNetns> ns_;
 };
 
 TEST_F(HealthProbeTest, TcpConnectsToListenerAndIsRefusedOnClosedPort) {

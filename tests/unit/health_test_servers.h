@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "health_test_netns.h"
 
 namespace rail::health::testing {
@@ -213,6 +215,24 @@ class TestServer {
   std::atomic<int> served_{0};
   mutable std::mutex mu_;
   std::string last_peer_;
+};
+
+// Base fixture: a private namespace per test (skipped without CAP_SYS_ADMIN) and servers in it.
+class ServersInNetnsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto ns = TestNetns::create();
+    if (!ns) GTEST_SKIP() << "needs CAP_SYS_ADMIN for a network namespace: " << ns.error().message;
+    ns_.emplace(std::move(*ns));
+  }
+
+  std::unique_ptr<TestServer> serve(ServerConfig config) {
+    auto server = TestServer::start(*ns_, std::move(config));
+    EXPECT_TRUE(server) << server.error().describe();
+    return server ? std::move(*server) : nullptr;
+  }
+
+  std::optional<TestNetns> ns_;
 };
 
 }  // namespace rail::health::testing
