@@ -88,22 +88,6 @@ const char* to_string(XdpMode mode) {
   return "?";
 }
 
-const char* to_string(CheckType type) {
-  switch (type) {
-    case CheckType::kNone:
-      return "none";
-    case CheckType::kTcp:
-      return "tcp";
-    case CheckType::kHttp:
-      return "http";
-    case CheckType::kHttps:
-      return "https";
-    case CheckType::kUdp:
-      return "udp";
-  }
-  return "?";
-}
-
 const char* to_string(HashMode mode) {
   switch (mode) {
     case HashMode::kFiveTuple:

@@ -19,13 +19,14 @@
 #include "core/lb_config.h"
 #include "core/net/address.h"
 #include "core/result.h"
+#include "daemon/health/check_type.h"
 
 namespace rail::daemon {
 
 using Millis = std::chrono::milliseconds;
 
 enum class XdpMode : uint8_t { kAuto, kNative, kGeneric };
-enum class CheckType : uint8_t { kNone, kTcp, kHttp, kHttps, kUdp };
+using health::CheckType;  // the health checker's own enum: no mapping between the two
 enum class HashMode : uint8_t { kFiveTuple, kThreeTuple, kSourceIp };
 
 // Where the control API listens (HTTP); default 127.0.0.1:9180 keeps it off the network.
@@ -138,7 +139,7 @@ std::vector<VipHealth> vip_health(const DaemonConfig& config, const RuntimeInput
 
 // Names as written in the YAML (and back).
 const char* to_string(XdpMode mode);
-const char* to_string(CheckType type);
+using health::to_string;  // CheckType
 const char* to_string(HashMode mode);
 const char* encap_to_string(Encap encap);
 uint32_t hash_fields(HashMode mode);

@@ -28,7 +28,7 @@ bool same_table(const Service& a, const Service& b) {
 
 health::HealthCheckSpec to_health_spec(const HealthCheck& c) {
   health::HealthCheckSpec s;
-  s.type = health::CheckType(uint8_t(c.type));  // same enumerators, same order
+  s.type = c.type;
   s.port = c.port;
   s.path = c.path;
   s.host = c.host;

@@ -5,22 +5,6 @@
 
 namespace rail::health {
 
-const char* to_string(CheckType type) {
-  switch (type) {
-    case CheckType::kNone:
-      return "none";
-    case CheckType::kTcp:
-      return "tcp";
-    case CheckType::kHttp:
-      return "http";
-    case CheckType::kHttps:
-      return "https";
-    case CheckType::kUdp:
-      return "udp";
-  }
-  return "unknown";
-}
-
 Result<CheckType> parse_check_type(std::string_view text) {
   for (CheckType t :
        {CheckType::kNone, CheckType::kTcp, CheckType::kHttp, CheckType::kHttps, CheckType::kUdp}) {

@@ -12,14 +12,12 @@
 
 #include "core/net/address.h"
 #include "core/result.h"
+#include "daemon/health/check_type.h"
 
 namespace rail::health {
 
 using Millis = std::chrono::milliseconds;
 
-enum class CheckType : uint8_t { kNone, kTcp, kHttp, kHttps, kUdp };
-
-const char* to_string(CheckType type);
 Result<CheckType> parse_check_type(std::string_view text);  // "tcp", "http", ...
 
 struct HealthCheckSpec {
