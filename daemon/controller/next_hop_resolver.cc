@@ -14,12 +14,10 @@
 #include <cstring>
 #include <fstream>
 
-#include "daemon/health/unique_fd.h"
+#include "core/unique_fd.h"
 
 namespace rail::daemon {
 namespace {
-
-using health::UniqueFd;
 
 Error sys_error(const std::string& what) {
   return make_error(ErrorCode::kSystem, what + ": " + std::strerror(errno));

@@ -24,10 +24,10 @@
 
 #include "core/lb_config.h"
 #include "core/result.h"
+#include "core/unique_fd.h"
 #include "daemon/health/check_timing.h"
 #include "daemon/health/health_spec.h"
 #include "daemon/health/rise_fall.h"
-#include "daemon/health/unique_fd.h"
 
 namespace rail::health {
 

@@ -21,8 +21,8 @@
 
 #include "core/net/address.h"
 #include "core/result.h"
+#include "core/unique_fd.h"
 #include "daemon/health/icmp_unreachable.h"
-#include "daemon/health/unique_fd.h"
 
 namespace rail::health {
 

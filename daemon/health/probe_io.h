@@ -12,8 +12,8 @@
 #include <string_view>
 
 #include "core/result.h"
+#include "core/unique_fd.h"
 #include "daemon/health/health_spec.h"
-#include "daemon/health/unique_fd.h"
 
 namespace rail::health {
 

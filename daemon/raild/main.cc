@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/unique_fd.h"
 #include "daemon/api/api_server.h"
 #include "daemon/api/metrics.h"
 #include "daemon/config/yaml_loader.h"
@@ -208,7 +209,7 @@ int run(const Args& args, EventLog& log) {
   sigset_t signals;
   sigemptyset(&signals);
   for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, s);
-  health::UniqueFd signal_fd(signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
+  UniqueFd signal_fd(signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!signal_fd.valid()) {
     log.error("signalfd_failed", {{"error", std::strerror(errno)}});
     return 1;

@@ -20,7 +20,7 @@
 #include <thread>
 
 #include "core/result.h"
-#include "daemon/health/unique_fd.h"
+#include "core/unique_fd.h"
 
 namespace rail::health::testing {
 

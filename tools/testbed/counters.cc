@@ -8,22 +8,13 @@
 #include <cstring>
 #include <vector>
 
+#include "core/unique_fd.h"
 #include "rail_abi.h"
 #include "tools/testbed/testbed_impl.h"
 
 namespace rail::testbed {
 
 namespace {
-
-struct OwnedFd {
-  int fd;
-  explicit OwnedFd(int f) : fd(f) {}
-  OwnedFd(const OwnedFd&) = delete;
-  OwnedFd& operator=(const OwnedFd&) = delete;
-  ~OwnedFd() {
-    if (fd >= 0) close(fd);
-  }
-};
 
 Error bpf_error(const std::string& what, int err) {
   return make_error(ErrorCode::kSystem, what + ": " + std::strerror(err < 0 ? -err : err));
@@ -37,26 +28,26 @@ Result<uint64_t> read_xdp_counter(uint32_t index) {
   __u32 prog_id = 0;
   if (int err = bpf_xdp_query_id(int(ifindex), 0, &prog_id); err != 0 || prog_id == 0)
     return make_error(ErrorCode::kNotFound, "no XDP program on eth0");
-  OwnedFd prog(bpf_prog_get_fd_by_id(prog_id));
-  if (prog.fd < 0) return bpf_error("prog id " + std::to_string(prog_id), errno);
+  UniqueFd prog(bpf_prog_get_fd_by_id(prog_id));
+  if (prog.get() < 0) return bpf_error("prog id " + std::to_string(prog_id), errno);
   std::vector<__u32> map_ids(64);
   bpf_prog_info info{};
   info.nr_map_ids = __u32(map_ids.size());
   info.map_ids = reinterpret_cast<__u64>(map_ids.data());
   __u32 len = sizeof(info);
-  if (bpf_obj_get_info_by_fd(prog.fd, &info, &len) != 0) return bpf_error("prog info", errno);
+  if (bpf_obj_get_info_by_fd(prog.get(), &info, &len) != 0) return bpf_error("prog info", errno);
   for (__u32 n = 0; n < info.nr_map_ids && n < map_ids.size(); ++n) {
-    OwnedFd map(bpf_map_get_fd_by_id(map_ids[n]));
-    if (map.fd < 0) continue;
+    UniqueFd map(bpf_map_get_fd_by_id(map_ids[n]));
+    if (map.get() < 0) continue;
     bpf_map_info m{};
     __u32 mlen = sizeof(m);
-    if (bpf_obj_get_info_by_fd(map.fd, &m, &mlen) != 0) continue;
+    if (bpf_obj_get_info_by_fd(map.get(), &m, &mlen) != 0) continue;
     if (std::strcmp(m.name, "rail_counters") != 0) continue;
     const int cpus = libbpf_num_possible_cpus();
     if (cpus <= 0) return bpf_error("possible cpus", cpus);
     std::vector<rail_counter_block> blocks(static_cast<size_t>(cpus));
     __u32 zero = 0;
-    if (bpf_map_lookup_elem(map.fd, &zero, blocks.data()) != 0)
+    if (bpf_map_lookup_elem(map.get(), &zero, blocks.data()) != 0)
       return bpf_error("rail_counters lookup", errno);
     uint64_t sum = 0;
     for (const auto& b : blocks) sum += b.count[index];

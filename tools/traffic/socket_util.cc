@@ -12,11 +12,6 @@
 
 namespace rail::traffic {
 
-void UniqueFd::reset() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-}
-
 Error errno_error(const std::string& what, int err) {
   ErrorCode code = ErrorCode::kSystem;
   if (err == EACCES || err == EPERM) code = ErrorCode::kPermission;

@@ -1,4 +1,4 @@
-// Socket plumbing shared by the traffic tools: an owned fd, endpoints ("ADDR:PORT",
+// Socket plumbing shared by the traffic tools: endpoints ("ADDR:PORT",
 // "[v6]:port"), errno -> Error, non-blocking sockets bound to a chosen source address.
 #pragma once
 
@@ -12,33 +12,9 @@
 
 #include "core/net/address.h"
 #include "core/result.h"
+#include "core/unique_fd.h"
 
 namespace rail::traffic {
-
-// An owned file descriptor, closed on destruction. Move-only; -1 means "none".
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { reset(); }
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  void reset();
-
- private:
-  int fd_ = -1;
-};
 
 // "<what>: <strerror(errno)>"; EACCES/EPERM -> kPermission, EADDRNOTAVAIL/ENOENT -> kNotFound,
 // EAFNOSUPPORT -> kUnsupported, everything else kSystem. Reads errno, so call it right after the

@@ -1,12 +1,13 @@
-// UniqueFd: an owned file descriptor, closed exactly once (probe sockets, eventfds, netns fds).
+// UniqueFd: an owned file descriptor, closed exactly once (sockets, eventfds, netns and BPF fds).
 #pragma once
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace rail::health {
+namespace rail {
 
+// Move-only; -1 means "none".
 class UniqueFd {
  public:
   UniqueFd() = default;
@@ -32,4 +33,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace rail::health
+}  // namespace rail
