@@ -37,45 +37,50 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(const std::string& p
                                                             Testbed& testbed) {
   auto a = unix_address(path);
   if (!a) return a.error();
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return make_error(ErrorCode::kSystem, std::string("socket: ") + strerror(errno));
+  UniqueFd listener(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!listener.valid())
+    return make_error(ErrorCode::kSystem, std::string("socket: ") + strerror(errno));
   unlink(path.c_str());
-  if (bind(fd, reinterpret_cast<sockaddr*>(&*a), sizeof(*a)) != 0 || listen(fd, 8) != 0) {
-    const int err = errno;
-    close(fd);
-    return make_error(ErrorCode::kSystem, "control socket " + path + ": " + strerror(err));
+  if (bind(listener.get(), reinterpret_cast<sockaddr*>(&*a), sizeof(*a)) != 0 ||
+      listen(listener.get(), 8) != 0) {
+    return make_error(ErrorCode::kSystem, "control socket " + path + ": " + strerror(errno));
   }
-  return std::unique_ptr<ControlServer>(new ControlServer(fd, path, testbed));
+  // Without the stop pipe the serving thread could not be stopped: an error, not a hang later.
+  int stop[2];
+  if (pipe2(stop, O_CLOEXEC) != 0)
+    return make_error(ErrorCode::kSystem, std::string("pipe: ") + strerror(errno));
+  return std::unique_ptr<ControlServer>(
+      new ControlServer(std::move(listener), UniqueFd(stop[0]), UniqueFd(stop[1]), path, testbed));
 }
 
-ControlServer::ControlServer(int fd, std::string path, Testbed& testbed)
-    : fd_(fd), path_(std::move(path)), testbed_(testbed) {
-  if (pipe2(stop_pipe_, O_CLOEXEC) != 0) stop_pipe_[0] = stop_pipe_[1] = -1;
+ControlServer::ControlServer(UniqueFd listener, UniqueFd stop_read, UniqueFd stop_write,
+                             std::string path, Testbed& testbed)
+    : listener_(std::move(listener)),
+      stop_read_(std::move(stop_read)),
+      stop_write_(std::move(stop_write)),
+      path_(std::move(path)),
+      testbed_(testbed) {
   thread_ = std::thread([this] { serve(); });
 }
 
 ControlServer::~ControlServer() {
-  if (stop_pipe_[1] >= 0) (void)!write(stop_pipe_[1], "x", 1);
+  (void)!write(stop_write_.get(), "x", 1);
   if (thread_.joinable()) thread_.join();
-  close(fd_);
-  for (int p : stop_pipe_)
-    if (p >= 0) close(p);
   unlink(path_.c_str());
 }
 
 void ControlServer::serve() {
   for (;;) {
-    pollfd p[2] = {{fd_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
+    pollfd p[2] = {{listener_.get(), POLLIN, 0}, {stop_read_.get(), POLLIN, 0}};
     if (poll(p, 2, -1) < 0) {
       if (errno == EINTR) continue;
       return;
     }
     if (p[1].revents) return;
-    int conn = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (conn < 0) continue;
-    const std::string answer = handle(read_line(conn)) + "\n";
-    (void)!send(conn, answer.data(), answer.size(), MSG_NOSIGNAL);
-    close(conn);
+    UniqueFd conn(accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!conn.valid()) continue;
+    const std::string answer = handle(read_line(conn.get())) + "\n";
+    (void)!send(conn.get(), answer.data(), answer.size(), MSG_NOSIGNAL);
   }
 }
 
@@ -101,18 +106,15 @@ std::string ControlServer::handle(const std::string& line) {
 Result<std::string> control_request(const std::string& path, const std::string& line) {
   auto a = unix_address(path);
   if (!a) return a.error();
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return make_error(ErrorCode::kSystem, std::string("socket: ") + strerror(errno));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&*a), sizeof(*a)) != 0) {
-    const int err = errno;
-    close(fd);
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return make_error(ErrorCode::kSystem, std::string("socket: ") + strerror(errno));
+  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&*a), sizeof(*a)) != 0) {
     return make_error(ErrorCode::kNotFound,
-                      "no running testbed answers on " + path + ": " + strerror(err));
+                      "no running testbed answers on " + path + ": " + strerror(errno));
   }
   const std::string request = line + "\n";
-  (void)!send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string answer = read_line(fd);
-  close(fd);
+  (void)!send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL);
+  const std::string answer = read_line(fd.get());
   if (answer.rfind("error: ", 0) == 0) return make_error(ErrorCode::kSystem, answer.substr(7));
   if (answer != "ok") return make_error(ErrorCode::kSystem, "no answer from " + path);
   return answer;

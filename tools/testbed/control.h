@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/result.h"
+#include "core/unique_fd.h"
 #include "tools/testbed/testbed.h"
 
 namespace rail::testbed {
@@ -19,12 +20,13 @@ class ControlServer {
   ~ControlServer();  // stops serving, removes the socket file
 
  private:
-  ControlServer(int fd, std::string path, Testbed& testbed);
+  ControlServer(UniqueFd listener, UniqueFd stop_read, UniqueFd stop_write, std::string path,
+                Testbed& testbed);
   void serve();
   std::string handle(const std::string& line);
 
-  int fd_;
-  int stop_pipe_[2] = {-1, -1};
+  UniqueFd listener_;
+  UniqueFd stop_read_, stop_write_;  // a byte on the pipe ends serve()
   std::string path_;
   Testbed& testbed_;
   std::thread thread_;

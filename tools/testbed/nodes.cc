@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/unique_fd.h"
 #include "tools/testbed/testbed_impl.h"
 
 namespace rail::testbed {
@@ -20,17 +21,6 @@ namespace rail::testbed {
 using json = nlohmann::json;
 
 namespace {
-
-// An owned socket fd.
-struct Socket {
-  int fd = -1;
-  explicit Socket(int f) : fd(f) {}
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  ~Socket() {
-    if (fd >= 0) close(fd);
-  }
-};
 
 void set_timeouts(int fd, int ms) {
   timeval t{ms / 1000, (ms % 1000) * 1000};
@@ -99,9 +89,9 @@ Status Testbed::Impl::wait_server(int j) {
       [&] {
         if (!p.running()) return true;
         last = run_in(role, [&]() -> Status {
-          Socket s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-          set_timeouts(s.fd, 500);
-          return connect_loopback(s.fd, topo.port);
+          UniqueFd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+          set_timeouts(s.get(), 500);
+          return connect_loopback(s.get(), topo.port);
         });
         return bool(last);
       },
@@ -204,15 +194,15 @@ Status Testbed::Impl::start_balancer(int i) {
 Result<int> Testbed::Impl::http_get(int i, const std::string& path, std::string& body) const {
   int status = 0;
   Status st = run_in(node_role(i), [&]() -> Status {
-    Socket s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (s.fd < 0) return make_error(ErrorCode::kSystem, std::strerror(errno));
-    set_timeouts(s.fd, 2000);
-    RAIL_TRY(connect_loopback(s.fd, kApiPort));
+    UniqueFd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (s.get() < 0) return make_error(ErrorCode::kSystem, std::strerror(errno));
+    set_timeouts(s.get(), 2000);
+    RAIL_TRY(connect_loopback(s.get(), kApiPort));
     const std::string request =
         "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    if (send(s.fd, request.data(), request.size(), MSG_NOSIGNAL) != ssize_t(request.size()))
+    if (send(s.get(), request.data(), request.size(), MSG_NOSIGNAL) != ssize_t(request.size()))
       return make_error(ErrorCode::kSystem, "send: " + std::string(std::strerror(errno)));
-    const std::string raw = read_to_eof(s.fd);
+    const std::string raw = read_to_eof(s.get());
     const size_t space = raw.find(' ');
     const size_t end = raw.find("\r\n\r\n");
     if (space == std::string::npos || end == std::string::npos)
@@ -230,16 +220,16 @@ namespace {
 
 // HAProxy's "show stat" over its stats socket: "proxy/server STATUS" lines.
 Result<std::string> haproxy_stat(const std::string& socket_path) {
-  Socket s(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd s(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
   std::strncpy(a.sun_path, socket_path.c_str(), sizeof(a.sun_path) - 1);
-  set_timeouts(s.fd, 1000);
-  if (connect(s.fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0)
+  set_timeouts(s.get(), 1000);
+  if (connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0)
     return make_error(ErrorCode::kSystem, socket_path + ": " + std::strerror(errno));
   const std::string command = "show stat\n";
-  (void)!send(s.fd, command.data(), command.size(), MSG_NOSIGNAL);
-  return read_to_eof(s.fd);
+  (void)!send(s.get(), command.data(), command.size(), MSG_NOSIGNAL);
+  return read_to_eof(s.get());
 }
 
 }  // namespace
