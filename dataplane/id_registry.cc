@@ -58,8 +58,11 @@ std::string service_id_key(const Service& s) {
 }
 
 std::string backend_id_key(const Service& s, const Backend& b) {
+  return backend_id_key(s, b.identity());
+}
+
+std::string backend_id_key(const Service& s, const std::string& identity) {
   IdKey k = key_of(s, kBackendKind);
-  const std::string identity = b.identity();
   k.identity[0] = siphash24(kIdentityKeyA, identity);
   k.identity[1] = siphash24(kIdentityKeyB, identity);
   return raw(k);

@@ -36,6 +36,7 @@ class StableIds {
 // SipHash because identities (names) have no length limit.
 std::string service_id_key(const Service& s);
 std::string backend_id_key(const Service& s, const Backend& b);
+std::string backend_id_key(const Service& s, const std::string& identity);  // b.identity()
 
 // The pinned HASH map `registry key -> id` (`<pin_dir>/rail_ids`), created by user space: the
 // balancer program never reads it, so it is not part of bpf/. It lives exactly as long as the

@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <cstring>
 #include <future>
-#include <system_error>
 #include <utility>
 
 #include "balancer.skel.h"
@@ -219,18 +218,18 @@ void XdpDataPlane::detach_all() {
 // to rail_maglev_fast (fixed-size inner maps: the program's lookups are inlined); the slot of
 // the other outer map is cleared only after the swap, and the program tries the fast map first,
 // so a table moving between the two is never missing or half-visible either.
-Status XdpDataPlane::write_table(uint32_t slot, const ServiceState& service,
+Status XdpDataPlane::write_table(uint32_t slot, const Service& service, const MaglevTable& table,
                                  const std::vector<uint32_t>& ids) {
   std::vector<uint32_t> values;
-  values.reserve(service.table.size() + 1);
-  values.push_back(service.table.size());
-  for (uint32_t index : service.table.entries())
+  values.reserve(table.size() + 1);
+  values.push_back(table.size());
+  for (uint32_t index : table.entries())
     values.push_back(index == kNoBackend ? RAIL_NO_BACKEND : ids[index]);
   if (auto it = tables_.find(slot); it != tables_.end() && it->second == values) return ok();
 
   const bool fast = values.size() <= RAIL_MAGLEV_FAST_ENTRIES;
-  const std::string what = "Maglev table of service " + service.config.vip.to_string() + ":" +
-                           std::to_string(service.config.port);
+  const std::string what =
+      "Maglev table of service " + service.vip.to_string() + ":" + std::to_string(service.port);
   const uint32_t entries = fast ? RAIL_MAGLEV_FAST_ENTRIES : uint32_t(values.size());
   const char* outer = fast ? "rail_maglev_fast" : "rail_maglev_tables";
   const char* other = fast ? "rail_maglev_tables" : "rail_maglev_fast";
@@ -253,7 +252,7 @@ Status XdpDataPlane::write_table(uint32_t slot, const ServiceState& service,
 
 // The kernel's update of an ARRAY_OF_MAPS slot exchanges the pointer first, then waits one RCU
 // grace period for programs still running on the old table (synchronize_rcu: 8-16 ms on the
-// 2-core VM, most of an API change's latency). The update runs on a helper thread; this
+// 2-core VM, most of an API change's latency). The update runs on a TableSwapper worker; this
 // returns as soon as the slot holds `inner_fd`'s map, so every program run that starts after
 // it uses the new table, while the wait finishes behind (grace_waits_). Returns 0 or the
 // errno of a failed update.
@@ -264,20 +263,16 @@ int XdpDataPlane::swap_table(int outer_fd, uint32_t slot, int inner_fd) {
   bpf_map_info info{};
   uint32_t len = sizeof(info);
   if (bpf_obj_get_info_by_fd(inner_fd, &info, &len) != 0) return errno;
-  // The helper resolves both fds before the exchange: once the slot shows the new map, it no
+  // The worker resolves both fds before the exchange: once the slot shows the new map, it no
   // longer needs `inner_fd` (the caller may close it).
-  auto call = [outer_fd, slot, inner_fd] {
-    return bpf_map_update_elem(outer_fd, &slot, &inner_fd, BPF_ANY) == 0 ? 0 : errno;
-  };
-  std::future<int> update;
-  try {
-    update = std::async(std::launch::async, call);
-  } catch (const std::system_error&) {  // no thread to be had: wait in this one
-    return call();
-  }
+  std::future<int> update = swapper_.start(outer_fd, slot, inner_fd);
+  // The exchange takes microseconds once the worker runs: poll without sleeping for a while
+  // (a sleeping caller had to wait for a CPU again under load: ~4 ms at p90), then every 50 us.
+  const auto spin_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
   for (;;) {
-    if (update.wait_for(std::chrono::microseconds(50)) == std::future_status::ready)
-      return update.get();
+    const auto wait = std::chrono::steady_clock::now() < spin_until ? std::chrono::microseconds(0)
+                                                                    : std::chrono::microseconds(50);
+    if (update.wait_for(wait) == std::future_status::ready) return update.get();
     uint32_t id = 0;
     if (bpf_map_lookup_elem(outer_fd, &slot, &id) == 0 && id == info.id) {
       grace_waits_.push_back(std::move(update));
@@ -322,38 +317,77 @@ Status XdpDataPlane::bump_service_gen() {
 }
 
 Status XdpDataPlane::apply(const LbConfig& config) {
-  // ForwarderState's own ids are not used: the plane's registries are the ones restored from
-  // the pins, so they agree with the connection table of the program that ran before us.
-  BackendIds scratch;
-  auto built = ForwarderState::build(config, scratch);
-  if (!built) return built.error();
+  RAIL_TRY(config.validate());
+  // Each backend's identity once: the Maglev inputs and the registry keys both need it.
+  std::vector<std::vector<MaglevBackend>> inputs(config.services.size());
   std::vector<std::string> service_keys_in, backend_keys_in;
-  for (const Service& s : config.services) {
+  for (size_t i = 0; i < config.services.size(); ++i) {
+    const Service& s = config.services[i];
     service_keys_in.push_back(service_id_key(s));
-    for (const Backend& b : s.backends) backend_keys_in.push_back(backend_id_key(s, b));
+    inputs[i].reserve(s.backends.size());
+    for (const Backend& b : s.backends) {
+      inputs[i].push_back(MaglevBackend::from(b));
+      backend_keys_in.push_back(backend_id_key(s, inputs[i].back().identity));
+    }
   }
-  StableIds backend_reg = backend_reg_, slot_reg = slot_reg_;  // committed only if both fit
-  auto flat_ids = backend_reg.assign(backend_keys_in, "backends configured");
-  if (!flat_ids) return flat_ids.error();
-  auto slots = slot_reg.assign(service_keys_in, "services");
-  if (!slots) return slots.error();
-  if (pinned_ids_) {
-    // Stored before any map names them: a restart from here on gets these same ids.
-    RAIL_TRY(pinned_ids_->put(backend_reg.ids()));
-    RAIL_TRY(pinned_ids_->put(slot_reg.ids()));
+  // The plane's registries are the ones restored from the pins, so they agree with the
+  // connection table of the program that ran before us. Unchanged keys: unchanged ids.
+  // Pairs the pinned map drops at the end (step 3), once nothing refers to them.
+  std::optional<std::pair<std::map<std::string, uint32_t>, std::map<std::string, uint32_t>>>
+      stale_ids;
+  if (!assigned_ || assigned_->backend_keys != backend_keys_in ||
+      assigned_->service_keys != service_keys_in) {
+    StableIds backend_reg = backend_reg_, slot_reg = slot_reg_;  // committed only if both fit
+    auto flat_ids = backend_reg.assign(backend_keys_in, "backends configured");
+    if (!flat_ids) return flat_ids.error();
+    auto slots = slot_reg.assign(service_keys_in, "services");
+    if (!slots) return slots.error();
+    if (pinned_ids_) {
+      // Stored before any map names them: a restart from here on gets these same ids.
+      RAIL_TRY(pinned_ids_->put(backend_reg.ids()));
+      RAIL_TRY(pinned_ids_->put(slot_reg.ids()));
+    }
+    if (pinned_ids_) stale_ids = {backend_reg_.ids(), slot_reg_.ids()};
+    backend_reg_ = std::move(backend_reg);
+    slot_reg_ = std::move(slot_reg);
+    assigned_ = Assigned{std::move(service_keys_in), std::move(backend_keys_in), std::move(*slots),
+                         std::move(*flat_ids)};
   }
-  const std::map<std::string, uint32_t> old_backend_ids = backend_reg_.ids();
-  const std::map<std::string, uint32_t> old_slot_ids = slot_reg_.ids();
-  backend_reg_ = std::move(backend_reg);
-  slot_reg_ = std::move(slot_reg);
+  const std::vector<uint32_t>* slots = &assigned_->slots;  // [service] -> slot
+  const std::vector<uint32_t>& flat_ids = assigned_->backend_ids;
   std::vector<std::vector<uint32_t>> ids_of;  // [service][backend] -> id
   for (size_t i = 0, next = 0; i < config.services.size(); ++i) {
     const size_t n = config.services[i].backends.size();
-    ids_of.emplace_back(flat_ids->begin() + long(next), flat_ids->begin() + long(next + n));
+    ids_of.emplace_back(flat_ids.begin() + long(next), flat_ids.begin() + long(next + n));
     next += n;
   }
-  const ForwarderState& st = *built;
-  const NodeSettings& n = st.node();
+  // Maglev tables of the services whose inputs changed, all built before any map is written
+  // (a build error changes nothing); the others keep the table their slot holds.
+  auto same_inputs = [&](size_t i) {
+    auto it = table_inputs_.find((*slots)[i]);
+    if (it == table_inputs_.end() || !tables_.count((*slots)[i])) return false;
+    const TableInputs& t = it->second;
+    if (t.table_size != config.services[i].table_size || t.ids != ids_of[i] ||
+        t.backends.size() != inputs[i].size())
+      return false;
+    for (size_t b = 0; b < inputs[i].size(); ++b) {
+      const MaglevBackend &x = t.backends[b], &y = inputs[i][b];
+      if (x.identity != y.identity || x.weight != y.weight || x.state != y.state) return false;
+    }
+    return true;
+  };
+  std::vector<std::optional<MaglevTable>> tables(config.services.size());
+  for (size_t i = 0; i < config.services.size(); ++i) {
+    if (same_inputs(i)) continue;
+    const Service& s = config.services[i];
+    auto table = MaglevTable::build(inputs[i], s.table_size);
+    if (!table)
+      return make_error(table.error().code, "service " + s.vip.to_string() + ":" +
+                                                std::to_string(s.port) + ": " +
+                                                table.error().message);
+    tables[i] = std::move(*table);
+  }
+  const NodeSettings& n = config.node;
 
   rail_node_config node{};
   std::memcpy(node.mac, n.mac.data(), 6);
@@ -371,10 +405,10 @@ Status XdpDataPlane::apply(const LbConfig& config) {
   const int bstats_fd = map_fd("rail_backend_stats"), sstats_fd = map_fd("rail_service_stats");
   std::set<uint32_t> live_ids;
   std::vector<std::vector<uint32_t>> applied_backends;
-  for (size_t i = 0; i < st.services().size(); ++i) {
-    const ServiceState& svc = st.services()[i];
+  for (size_t i = 0; i < config.services.size(); ++i) {
+    const Service& svc = config.services[i];
     for (size_t b = 0; b < ids_of[i].size(); ++b) {
-      const Backend& cfg = svc.config.backends[b];
+      const Backend& cfg = svc.backends[b];
       const uint32_t id = ids_of[i][b];
       rail_backend be{};
       std::memcpy(be.addr, cfg.address.data(), cfg.address.size());
@@ -388,8 +422,8 @@ Status XdpDataPlane::apply(const LbConfig& config) {
                         written->second.second == (*slots)[i];
       if (!same) {
         backends_written_.erase(id);  // unknown until both updates succeed
-        RAIL_TRY(update(backends_fd, &id, &be, "backend " + cfg.identity()));
-        RAIL_TRY(update(owner_fd, &id, &(*slots)[i], "backend owner " + cfg.identity()));
+        RAIL_TRY(update(backends_fd, &id, &be, "backend " + inputs[i][b].identity));
+        RAIL_TRY(update(owner_fd, &id, &(*slots)[i], "backend owner " + inputs[i][b].identity));
         backends_written_[id] = {be, (*slots)[i]};
       }
       live_ids.insert(id);
@@ -414,34 +448,37 @@ Status XdpDataPlane::apply(const LbConfig& config) {
   std::set<uint32_t> live_slots(slots->begin(), slots->end());
   std::map<std::pair<IpAddress, uint8_t>, size_t> lowest;  // (vip, proto) -> service index
   std::set<std::string> service_keys, service_entries, vip_keys, ingress_keys;
-  for (size_t i = 0; i < st.services().size(); ++i) {
-    const ServiceState& svc = st.services()[i];
+  for (size_t i = 0; i < config.services.size(); ++i) {
+    const Service& svc = config.services[i];
     const uint32_t slot = (*slots)[i];
     if (std::find(applied_slots_.begin(), applied_slots_.end(), slot) == applied_slots_.end())
       RAIL_TRY(zero_traffic(sstats_fd, slot));
-    RAIL_TRY(write_table(slot, svc, ids_of[i]));
+    if (tables[i]) {
+      table_inputs_.erase(slot);  // unknown until the new table is in
+      RAIL_TRY(write_table(slot, svc, *tables[i], ids_of[i]));
+      table_inputs_[slot] = TableInputs{svc.table_size, std::move(inputs[i]), ids_of[i]};
+    }
     rail_service value{};
     value.service_id = slot;
-    value.hash_fields = svc.config.hash_fields;
-    value.encap = uint8_t(svc.config.encap);
+    value.hash_fields = svc.hash_fields;
+    value.encap = uint8_t(svc.encap);
     RAIL_TRY(update(by_id_fd, &slot, &value, "service record"));
     rail_service_key key{};
-    std::memcpy(key.addr, svc.config.vip.data(), svc.config.vip.size());
-    key.port = RAIL_HTONS(svc.config.port);
-    key.proto = uint8_t(svc.config.protocol);
-    key.family = family_of(svc.config.vip);
-    RAIL_TRY(
-        update(map_fd("rail_services"), &key, &value, "service " + svc.config.vip.to_string()));
+    std::memcpy(key.addr, svc.vip.data(), svc.vip.size());
+    key.port = RAIL_HTONS(svc.port);
+    key.proto = uint8_t(svc.protocol);
+    key.family = family_of(svc.vip);
+    RAIL_TRY(update(map_fd("rail_services"), &key, &value, "service " + svc.vip.to_string()));
     service_keys.insert(raw(key));
     service_entries.insert(raw(key) + raw(value));
-    auto [it, fresh] = lowest.emplace(std::pair{svc.config.vip, key.proto}, i);
-    if (!fresh && svc.config.port < st.services()[it->second].config.port) it->second = i;
+    auto [it, fresh] = lowest.emplace(std::pair{svc.vip, key.proto}, i);
+    if (!fresh && svc.port < config.services[it->second].port) it->second = i;
   }
   // Fragments without state go to the any-port service, else the lowest port (§4): give every
   // (VIP, proto) without a real port-0 service a port-0 entry that only fragments may use.
   for (const auto& [vip_proto, i] : lowest) {
-    const ServiceState& svc = st.services()[i];
-    if (svc.config.port == 0) continue;
+    const Service& svc = config.services[i];
+    if (svc.port == 0) continue;
     rail_service_key key{};
     std::memcpy(key.addr, vip_proto.first.data(), vip_proto.first.size());
     key.proto = vip_proto.second;
@@ -449,17 +486,17 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     rail_service value{};
     value.service_id = (*slots)[i];
     value.flags = RAIL_SVC_FRAG_FALLBACK_ONLY;
-    value.hash_fields = svc.config.hash_fields;
-    value.encap = uint8_t(svc.config.encap);
+    value.hash_fields = svc.hash_fields;
+    value.encap = uint8_t(svc.encap);
     RAIL_TRY(update(map_fd("rail_services"), &key, &value, "fragment fallback service"));
     service_keys.insert(raw(key));
     service_entries.insert(raw(key) + raw(value));
   }
   const uint32_t one = 1;
-  for (const ServiceState& svc : st.services()) {
-    rail_addr_key key = addr_key(svc.config.vip);
+  for (const Service& svc : config.services) {
+    rail_addr_key key = addr_key(svc.vip);
     if (vip_keys.insert(raw(key)).second)
-      RAIL_TRY(update(map_fd("rail_vip_addrs"), &key, &one, "VIP " + svc.config.vip.to_string()));
+      RAIL_TRY(update(map_fd("rail_vip_addrs"), &key, &one, "VIP " + svc.vip.to_string()));
   }
   // The filter bits of the new VIPs are set now (the union with the old ones: nothing that
   // still has keys loses its bit); bits only the removed VIPs used are cleared in step 3.
@@ -500,6 +537,7 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     RAIL_TRY(remove(map_fd("rail_maglev_fast"), &slot, "free Maglev slot"));
     RAIL_TRY(remove(map_fd("rail_maglev_tables"), &slot, "free Maglev slot"));
     tables_.erase(slot);
+    table_inputs_.erase(slot);
   }
   for (uint32_t id : backend_ids_) {
     if (live_ids.count(id)) continue;
@@ -510,9 +548,9 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     RAIL_TRY(update(backends_fd, &id, &gone, "free backend slot"));
     RAIL_TRY(update(owner_fd, &id, &no_owner, "free backend owner"));
   }
-  if (pinned_ids_) {
-    RAIL_TRY(pinned_ids_->erase_stale(old_backend_ids, backend_reg_.ids()));
-    RAIL_TRY(pinned_ids_->erase_stale(old_slot_ids, slot_reg_.ids()));
+  if (pinned_ids_ && stale_ids) {
+    RAIL_TRY(pinned_ids_->erase_stale(stale_ids->first, backend_reg_.ids()));
+    RAIL_TRY(pinned_ids_->erase_stale(stale_ids->second, slot_reg_.ids()));
   }
   // 4. Last: every rail_services change is in, so connection entries may be restamped.
   bump_on_failure.armed = false;
@@ -525,7 +563,7 @@ Status XdpDataPlane::apply(const LbConfig& config) {
   vip_keys_ = std::move(vip_keys);
   ingress_keys_ = std::move(ingress_keys);
   backend_ids_ = std::move(live_ids);
-  applied_slots_ = std::move(*slots);
+  applied_slots_ = *slots;
   applied_backends_ = std::move(applied_backends);
   return ok();
 }

@@ -19,9 +19,11 @@
 #include <tuple>
 #include <vector>
 
-#include "core/forwarder/forwarder_state.h"
+#include "core/lb_config.h"
+#include "core/maglev/maglev_table.h"
 #include "dataplane/data_plane.h"
 #include "dataplane/id_registry.h"
+#include "dataplane/table_swapper.h"
 #include "dataplane/xdp_attachment.h"
 
 namespace rail::dataplane {
@@ -72,7 +74,8 @@ class XdpDataPlane final : public DataPlane {
   explicit XdpDataPlane(std::unique_ptr<Owner> owner);
 
   Status adopt(const std::string& pin_dir);
-  Status write_table(uint32_t slot, const ServiceState& service, const std::vector<uint32_t>& ids);
+  Status write_table(uint32_t slot, const Service& service, const MaglevTable& table,
+                     const std::vector<uint32_t>& ids);
   Status write_filter(const std::vector<uint64_t>& words);
   int swap_table(int outer_fd, uint32_t slot, int inner_fd);
   Status bump_service_gen();
@@ -90,6 +93,21 @@ class XdpDataPlane final : public DataPlane {
   StableIds slot_reg_{RAIL_MAX_SERVICES};     // service -> stable slot (service_id in the maps)
   size_t adopted_ids_ = 0;
   std::map<uint32_t, std::vector<uint32_t>> tables_;  // slot -> inner map contents written
+  // What each slot's table in tables_ was built from: an unchanged service is neither rebuilt
+  // nor rewritten (Maglev inputs, table size, backend ids).
+  struct TableInputs {
+    uint32_t table_size = 0;
+    std::vector<MaglevBackend> backends;
+    std::vector<uint32_t> ids;
+  };
+  std::map<uint32_t, TableInputs> table_inputs_;
+  // The registry keys of the last assignment and its result: the same keys (any change that
+  // adds or removes no backend or service) skip the registries and their pinned map.
+  struct Assigned {
+    std::vector<std::string> service_keys, backend_keys;
+    std::vector<uint32_t> slots, backend_ids;
+  };
+  std::optional<Assigned> assigned_;
   // Inner Maglev maps are BPF_F_MMAPABLE (filled by memcpy) unless the pinned outer maps
   // predate that (then false: filled by batch update).
   bool mmap_tables_ = true;
@@ -108,6 +126,7 @@ class XdpDataPlane final : public DataPlane {
   // Table swaps whose kernel call still waits out its RCU grace period (swap_table); last, so
   // they are joined before the maps and program go.
   std::vector<std::future<int>> grace_waits_;
+  TableSwapper swapper_;
 };
 
 }  // namespace rail::dataplane

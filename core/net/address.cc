@@ -105,9 +105,16 @@ uint32_t IpAddress::v4_host_order() const {
 
 std::string IpAddress::to_string() const {
   char buf[64];
-  if (is_v4()) {
-    std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", bytes_[0], bytes_[1], bytes_[2], bytes_[3]);
-    return buf;
+  if (is_v4()) {  // by hand: snprintf was a visible cost of applying 1000-backend configs
+    char* p = buf;
+    for (int k = 0; k < 4; ++k) {
+      const unsigned v = bytes_[k];
+      if (k) *p++ = '.';
+      if (v >= 100) *p++ = char('0' + v / 100);
+      if (v >= 10) *p++ = char('0' + v / 10 % 10);
+      *p++ = char('0' + v % 10);
+    }
+    return std::string(buf, p);
   }
   uint16_t w[8];
   for (int k = 0; k < 8; ++k) w[k] = uint16_t(bytes_[2 * k] << 8 | bytes_[2 * k + 1]);
