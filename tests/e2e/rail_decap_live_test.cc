@@ -20,27 +20,22 @@
 #include "e2e_sockets.h"
 #include "netns.h"
 #include "router_encap/router_gre_encap.h"
+#include "router_peer_topology.h"
 
 namespace rail {
 namespace {
 
 using e2e::Fd;
 using e2e::Netns;
-using e2e::VethPair;
-using testbed::IpPrefix;
-using testbed::RouterGreEncap;
+using e2e::RouterPeerTopology;
 
-const char* kRouter4 = "198.18.0.1";
-const char* kBackend4 = "198.18.0.2";  // the backend's tunnel endpoint
-const char* kRouter6 = "2001:db8:e::1";
-const char* kBackend6 = "2001:db8:e::2";
+const char* kRouter4 = RouterPeerTopology::kRouter4;
+const char* kBackend4 = RouterPeerTopology::kPeer4;
+const char* kRouter6 = RouterPeerTopology::kRouter6;
+const char* kBackend6 = RouterPeerTopology::kPeer6;
 const char* kVip4 = "198.18.100.1";
 const char* kVip6 = "2001:db8:100::1";
 constexpr uint16_t kPort = 5353;
-
-IpAddress ip(const char* text) {
-  return *IpAddress::parse(text);
-}
 
 std::string ip_binary() {
   for (const char* p : {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"})
@@ -161,71 +156,34 @@ Result<Fd> vip_socket(const char* vip) {
 class RailDecapLiveTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto router = Netns::create("router");
-    ASSERT_TRUE(router) << router.error().describe();
-    router_.emplace(std::move(*router));
-    auto backend = Netns::create("backend");
-    ASSERT_TRUE(backend) << backend.error().describe();
-    backend_.emplace(std::move(*backend));
-    auto veth = VethPair::create(*router_, "rr0", *backend_, "rb0");
-    ASSERT_TRUE(veth) << veth.error().describe();
-    veth_.emplace(std::move(*veth));
-    auto mac_text = backend_->exec("cat /sys/class/net/rb0/address");
-    ASSERT_TRUE(mac_text) << mac_text.error().describe();
-    auto backend_mac = MacAddress::parse(mac_text->substr(0, 17));
-    ASSERT_TRUE(backend_mac) << *mac_text;
-
-    for (const std::string& cmd :
-         {"ip addr add " + std::string(kRouter4) + "/24 dev rr0",
-          "ip addr add " + std::string(kRouter6) + "/64 dev rr0 nodad",
-          "ip route add 198.18.100.0/24 via " + std::string(kBackend4),
-          "ip -6 route add 2001:db8:100::/48 via " + std::string(kBackend6),
-          "ip neigh replace " + std::string(kBackend4) + " lladdr " + backend_mac->to_string() +
-              " dev rr0",
-          "ip -6 neigh replace " + std::string(kBackend6) + " lladdr " + backend_mac->to_string() +
-              " dev rr0"}) {
-      auto r = router_->exec(cmd);
-      ASSERT_TRUE(r) << r.error().describe();
-    }
-    for (const std::string& cmd : {"ip addr add " + std::string(kBackend4) + "/24 dev rb0",
-                                   "ip addr add " + std::string(kBackend6) + "/64 dev rb0 nodad",
-                                   "ip addr add " + std::string(kVip4) + "/32 dev lo",
+    auto topology = RouterPeerTopology::create({.peer_role = "backend", .peer_if = "rb0"});
+    ASSERT_TRUE(topology) << topology.error().describe();
+    topology_ = std::move(*topology);
+    for (const std::string& cmd : {"ip addr add " + std::string(kVip4) + "/32 dev lo",
                                    "ip addr add " + std::string(kVip6) + "/128 dev lo",
                                    std::string("sysctl -qw net.ipv4.conf.all.rp_filter=0"),
                                    std::string("sysctl -qw net.ipv4.conf.rb0.rp_filter=0")}) {
-      auto r = backend_->exec(cmd);
+      auto r = topology_->peer().exec(cmd);
       ASSERT_TRUE(r) << r.error().describe();
     }
-    auto encap =
-        RouterGreEncap::load({.outer_source_v4 = ip(kRouter4), .outer_source_v6 = ip(kRouter6)});
-    ASSERT_TRUE(encap) << encap.error().describe();
-    encap_.emplace(std::move(*encap));
-    ASSERT_TRUE(encap_->add_vip_prefix(*IpPrefix::parse("198.18.100.0/24")));
-    ASSERT_TRUE(encap_->add_vip_prefix(*IpPrefix::parse("2001:db8:100::/48")));
-    ASSERT_TRUE(encap_->add_node(*backend_mac, ip(kBackend4), ip(kBackend6)));
-    Status attached = router_->run([&] { return encap_->attach_tc_egress("rr0"); });
-    ASSERT_TRUE(attached) << attached.error().describe();
   }
 
   void TearDown() override {
     decap_.reset();  // kills a rail-decap the test did not stop
-    encap_.reset();
-    veth_.reset();
-    backend_.reset();
-    router_.reset();
+    topology_.reset();
   }
 
   // Sends one datagram from the router to vip:kPort and expects the backend's VIP socket to
   // receive exactly it, from the router's address.
   void expect_delivered(const char* vip, const char* from, const std::string& payload) {
     Fd service;
-    ASSERT_TRUE(backend_->run([&]() -> Status {
+    ASSERT_TRUE(topology_->peer().run([&]() -> Status {
       auto s = vip_socket(vip);
       if (!s) return s.error();
       service = std::move(*s);
       return ok();
     }));
-    Status sent = router_->run([&]() -> Status {
+    Status sent = topology_->router().run([&]() -> Status {
       auto to = IpAddress::parse(vip);
       Fd s(socket(to->is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
       sockaddr_storage sa{};
@@ -265,22 +223,20 @@ class RailDecapLiveTest : public ::testing::Test {
   }
 
   std::string backend_exec(const std::string& cmd) {
-    auto r = backend_->exec(cmd);
+    auto r = topology_->peer().exec(cmd);
     EXPECT_TRUE(r) << r.error().describe();
     return r ? *r : "";
   }
 
-  std::optional<Netns> router_, backend_;
-  std::optional<VethPair> veth_;
-  std::optional<RouterGreEncap> encap_;
+  std::unique_ptr<RouterPeerTopology> topology_;
   std::optional<DecapProcess> decap_;
 };
 
 TEST_F(RailDecapLiveTest, TcModeDeliversGreToTheVipsAndSigtermDetaches) {
   decap_.emplace();
-  ASSERT_TRUE(
-      decap_->start(backend_->name(), {"--interface", "rb0", "--address", kBackend4, "--address",
-                                       kBackend6, "--stats-interval", "200ms"}));
+  ASSERT_TRUE(decap_->start(topology_->peer().name(),
+                            {"--interface", "rb0", "--address", kBackend4, "--address", kBackend6,
+                             "--stats-interval", "200ms"}));
   auto start = decap_->wait_line("event=start", 10);
   ASSERT_TRUE(start) << decap_->output();
   EXPECT_NE(start->find("mode=tc interfaces=rb0 addresses=198.18.0.2,2001:db8:e::2"),
@@ -306,7 +262,8 @@ TEST_F(RailDecapLiveTest, TcModeDeliversGreToTheVipsAndSigtermDetaches) {
 
 TEST_F(RailDecapLiveTest, XdpGenericJsonModeAndSigint) {
   decap_.emplace();
-  ASSERT_TRUE(decap_->start(backend_->name(), {"--interface", "rb0", "--any-address", "--mode",
+  ASSERT_TRUE(
+      decap_->start(topology_->peer().name(), {"--interface", "rb0", "--any-address", "--mode",
                                                "xdp-generic", "--json", "--stats-interval", "0"}));
   auto start = decap_->wait_line("\"event\":\"start\"", 10);
   ASSERT_TRUE(start) << decap_->output();
@@ -339,14 +296,14 @@ TEST_F(RailDecapLiveTest, FailuresExitOneOrTwoWithAMessage) {
   }
   {  // attach failure: the interface does not exist in that namespace
     DecapProcess p;
-    ASSERT_TRUE(p.start(backend_->name(), {"--interface", "nosuch0", "--any-address"}));
+    ASSERT_TRUE(p.start(topology_->peer().name(), {"--interface", "nosuch0", "--any-address"}));
     EXPECT_EQ(p.wait_exit(10), 1);
     EXPECT_NE(p.output().find("error: no interface named nosuch0"), std::string::npos);
   }
   {  // --check-only: loads (verifier) and exits 0 without attaching anything
     DecapProcess p;
-    ASSERT_TRUE(
-        p.start(backend_->name(), {"--interface", "rb0", "--address", kBackend4, "--check-only"}));
+    ASSERT_TRUE(p.start(topology_->peer().name(),
+                        {"--interface", "rb0", "--address", kBackend4, "--check-only"}));
     EXPECT_EQ(p.wait_exit(10), 0);
     EXPECT_NE(p.output().find("event=check-ok"), std::string::npos) << p.output();
     EXPECT_EQ(backend_exec("tc filter show dev rb0 ingress"), "");

@@ -20,20 +20,19 @@
 #include "e2e_sockets.h"
 #include "netns.h"
 #include "router_encap/router_gre_encap.h"
+#include "router_peer_topology.h"
 
 namespace rail {
 namespace {
 
 using e2e::Fd;
 using e2e::Netns;
-using e2e::VethPair;
-using testbed::IpPrefix;
-using testbed::RouterGreEncap;
+using e2e::RouterPeerTopology;
 
-const char* kRouter4 = "198.18.0.1";
-const char* kNode4 = "198.18.0.2";
-const char* kRouter6 = "2001:db8:e::1";
-const char* kNode6 = "2001:db8:e::2";
+const char* kRouter4 = RouterPeerTopology::kRouter4;
+const char* kNode4 = RouterPeerTopology::kPeer4;
+const char* kRouter6 = RouterPeerTopology::kRouter6;
+const char* kNode6 = RouterPeerTopology::kPeer6;
 const char* kVip4 = "198.18.100.1";
 const char* kVip6 = "2001:db8:100::1";
 
@@ -46,52 +45,12 @@ using Frame = std::vector<uint8_t>;
 class RouterEncapLiveTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto router = Netns::create("router");
-    ASSERT_TRUE(router) << router.error().describe();
-    router_.emplace(std::move(*router));
-    auto node = Netns::create("node");
-    ASSERT_TRUE(node) << node.error().describe();
-    node_.emplace(std::move(*node));
-    auto veth = VethPair::create(*router_, "rr0", *node_, "rn0");
-    ASSERT_TRUE(veth) << veth.error().describe();
-    veth_.emplace(std::move(*veth));
-    auto node_mac_text = node_->exec("cat /sys/class/net/rn0/address");
-    ASSERT_TRUE(node_mac_text) << node_mac_text.error().describe();
-    auto node_mac = MacAddress::parse(node_mac_text->substr(0, 17));
-    ASSERT_TRUE(node_mac) << *node_mac_text;
-    node_mac_ = *node_mac;
-
-    for (const std::string& cmd :
-         {"ip addr add " + std::string(kRouter4) + "/24 dev rr0",
-          "ip addr add " + std::string(kRouter6) + "/64 dev rr0 nodad",
-          // The router's route to the VIPs: the Rail node is the next hop (ECMP of one).
-          "ip route add 198.18.100.0/24 via " + std::string(kNode4),
-          "ip -6 route add 2001:db8:100::/48 via " + std::string(kNode6),
-          "ip neigh replace " + std::string(kNode4) + " lladdr " + node_mac_.to_string() +
-              " dev rr0",
-          "ip -6 neigh replace " + std::string(kNode6) + " lladdr " + node_mac_.to_string() +
-              " dev rr0"}) {
-      auto r = router_->exec(cmd);
-      ASSERT_TRUE(r) << r.error().describe();
-    }
-    for (const std::string& cmd : {"ip addr add " + std::string(kNode4) + "/24 dev rn0",
-                                   "ip addr add " + std::string(kNode6) + "/64 dev rn0 nodad"}) {
-      auto r = node_->exec(cmd);
-      ASSERT_TRUE(r) << r.error().describe();
-    }
-
-    auto encap =
-        RouterGreEncap::load({.outer_source_v4 = ip(kRouter4), .outer_source_v6 = ip(kRouter6)});
-    ASSERT_TRUE(encap) << encap.error().describe();
-    encap_.emplace(std::move(*encap));
-    ASSERT_TRUE(encap_->add_vip_prefix(*IpPrefix::parse("198.18.100.0/24")));
-    ASSERT_TRUE(encap_->add_vip_prefix(*IpPrefix::parse("2001:db8:100::/48")));
-    ASSERT_TRUE(encap_->add_node(node_mac_, ip(kNode4), ip(kNode6)));
-    Status attached = router_->run([&] { return encap_->attach_tc_egress("rr0"); });
-    ASSERT_TRUE(attached) << attached.error().describe();
+    auto topology = RouterPeerTopology::create({.peer_role = "node", .peer_if = "rn0"});
+    ASSERT_TRUE(topology) << topology.error().describe();
+    topology_ = std::move(*topology);
 
     // Every frame arriving on the node's interface, from before the first datagram is sent.
-    Status opened = node_->run([&]() -> Status {
+    Status opened = topology_->peer().run([&]() -> Status {
       Fd s(socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL)));
       if (s.fd < 0) return dataplane::errno_error("AF_PACKET socket");
       sockaddr_ll sll{};
@@ -108,16 +67,13 @@ class RouterEncapLiveTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    encap_.reset();  // detaches in the router namespace
     capture_ = Fd();
-    veth_.reset();
-    node_.reset();
-    router_.reset();
+    topology_.reset();  // the encapsulator detaches in the router namespace first
   }
 
   // One UDP datagram from the router namespace's own stack.
   void send_udp(int family, const char* dst, uint16_t port, const std::string& payload) {
-    Status sent = router_->run([&]() -> Status {
+    Status sent = topology_->router().run([&]() -> Status {
       Fd s(socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
       if (s.fd < 0) return dataplane::errno_error("socket");
       sockaddr_storage to{};
@@ -160,10 +116,7 @@ class RouterEncapLiveTest : public ::testing::Test {
     return std::nullopt;
   }
 
-  std::optional<Netns> router_, node_;
-  std::optional<VethPair> veth_;
-  std::optional<RouterGreEncap> encap_;
-  MacAddress node_mac_;
+  std::unique_ptr<RouterPeerTopology> topology_;
   Fd capture_;
 };
 
@@ -182,7 +135,8 @@ TEST_F(RouterEncapLiveTest, Ipv4DatagramToVipArrivesGreEncapsulated) {
   ASSERT_TRUE(frame) << "no frame with the payload reached rn0";
   const Frame& f = *frame;
   ASSERT_GE(f.size(), 14u + 24 + 20 + 8 + payload.size());
-  EXPECT_EQ(bytes_of(f, 0, 6), Frame(node_mac_.data(), node_mac_.data() + 6));
+  EXPECT_EQ(bytes_of(f, 0, 6),
+            Frame(topology_->peer_mac().data(), topology_->peer_mac().data() + 6));
   EXPECT_EQ(bytes_of(f, 12, 2), (Frame{0x08, 0x00}));
   // Outer IPv4: 20 bytes, GRE, TTL 64, router -> node, valid header checksum.
   EXPECT_EQ(f[14], 0x45);
@@ -200,7 +154,7 @@ TEST_F(RouterEncapLiveTest, Ipv4DatagramToVipArrivesGreEncapsulated) {
   EXPECT_EQ(bytes_of(f, 38 + 16, 4), address_bytes(kVip4));
   EXPECT_EQ(packet::internet_checksum(std::span<const uint8_t>(f.data() + 38, 20)), 0);
 
-  auto c = encap_->counters();
+  auto c = topology_->encap().counters();
   ASSERT_TRUE(c) << c.error().describe();
   EXPECT_EQ(c->encapsulated.packets, 1u);
   EXPECT_EQ(c->errors.packets, 0u);
@@ -232,7 +186,7 @@ TEST_F(RouterEncapLiveTest, TrafficToTheNodeItselfStaysPlain) {
   ASSERT_TRUE(frame);
   EXPECT_EQ((*frame)[14 + 9], IPPROTO_UDP);  // no outer header
   EXPECT_EQ(bytes_of(*frame, 14 + 16, 4), address_bytes(kNode4));
-  auto c = encap_->counters();
+  auto c = topology_->encap().counters();
   ASSERT_TRUE(c);
   EXPECT_EQ(c->encapsulated.packets, 0u);
   EXPECT_GE(c->passed.packets, 1u);
@@ -259,7 +213,7 @@ TEST_F(RouterEncapLiveTest, DatagramsTooBigForGreOnTheLinkGoPlain) {
       EXPECT_EQ((*frame)[14 + 9], IPPROTO_UDP);
     }
   }
-  auto c = encap_->counters();
+  auto c = topology_->encap().counters();
   ASSERT_TRUE(c);
   EXPECT_EQ(c->encapsulated.packets, 1u);
   EXPECT_EQ(c->too_big.packets, 1u);
