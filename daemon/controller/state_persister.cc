@@ -72,8 +72,8 @@ Status StatePersister::write(Pending& work) {
 }
 
 void StatePersister::run() {
-  // Writing a 1000-backend config (to_yaml) takes tens of ms of CPU; on a small node it must
-  // not slow the next change's apply. A lower priority for this thread only (Linux: nice is
+  // Writing a 1000-backend config (to_yaml, then fsyncs) is background work; on a small node
+  // it must not slow the next change's apply. A lower priority for this thread only (Linux: nice is
   // per thread); if refused, writes just compete at the normal priority.
   (void)::setpriority(PRIO_PROCESS, ::gettid(), kNice);
   std::unique_lock lock(mu_);
