@@ -19,7 +19,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <gtest/gtest.h>
 
@@ -40,6 +39,7 @@
 #include "dataplane/libbpf_error.h"
 #include "e2e_sockets.h"
 #include "netns.h"
+#include "paced_udp_sender.h"
 #include "raild_api.h"
 #include "raild_process.h"
 #include "single_node_topology.h"
@@ -52,6 +52,7 @@ using e2e::bound_socket;
 using e2e::Clock;
 using e2e::Fd;
 using e2e::Netns;
+using e2e::PacedUdpSender;
 using e2e::RaildProcess;
 using e2e::read_file;
 using e2e::SingleNodeTopology;
@@ -250,44 +251,16 @@ TEST_F(RaildRestartTest, SteadyUdpStreamLosesNothingAcrossARaildRestart) {
   }));
 
   // Sender: kRate datagrams/s round-robin over the flows on absolute deadlines, until stopped.
-  std::atomic<bool> stop_sending{false};
-  std::atomic<int> sent{0}, send_errors{0};
-  std::thread sender([&] {
-    const sockaddr_in to = sockaddr_v4(kVip, kUdpPort);
-    timespec next;
-    clock_gettime(CLOCK_MONOTONIC, &next);
-    for (int n = 0; !stop_sending && n < kRate * 20; ++n) {
-      next.tv_nsec += 1'000'000'000 / kRate;
-      if (next.tv_nsec >= 1'000'000'000) {
-        next.tv_nsec -= 1'000'000'000;
-        ++next.tv_sec;
-      }
-      clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
-      const std::string msg = std::to_string(n);
-      if (sendto(clients[size_t(n % kFlows)].fd, msg.data(), msg.size(), 0,
-                 reinterpret_cast<const sockaddr*>(&to), sizeof(to)) == ssize_t(msg.size()))
-        ++sent;
-      else
-        ++send_errors;
-    }
-  });
-  struct JoinOnExit {  // the sender never outlives the test body, even on an ASSERT
-    std::atomic<bool>& stop;
-    std::thread& t;
-    ~JoinOnExit() {
-      stop = true;
-      if (t.joinable()) t.join();
-    }
-  } join_sender{stop_sending, sender};
+  PacedUdpSender sender(clients, sockaddr_v4(kVip, kUdpPort), kRate, kRate * 20);
 
   // ~1 s of traffic, then the restart: SIGTERM, exit, a new raild on the same config and pins.
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  const int sent_before = sent.load();
+  const int sent_before = sender.sent();
   const auto t_term = Clock::now();
   ASSERT_TRUE(raild_->terminate(5)) << "raild did not exit within 5 s of SIGTERM" << logs();
   const auto t_exit = Clock::now();
   EXPECT_EQ(raild_->exit_status(), 0) << "status " << raild_->exit_status() << logs();
-  const int sent_at_exit = sent.load();
+  const int sent_at_exit = sender.sent();
   // No raild at all for a while: only the pinned link forwards (nothing may be lost here).
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ASSERT_TRUE(start_raild(log2));
@@ -295,12 +268,11 @@ TEST_F(RaildRestartTest, SteadyUdpStreamLosesNothingAcrossARaildRestart) {
       wait_until([&] { return !raild_->running() || http_get("/readyz").first == 200; }, 10, kPoll);
   ASSERT_TRUE(ready2 && raild_->running()) << logs();
   const auto t_ready = Clock::now();
-  const int sent_in_gap = sent.load() - sent_at_exit;
+  const int sent_in_gap = sender.sent() - sent_at_exit;
   const std::string states_at_ready = describe_states();
   // ~1 s more of traffic through the new raild (its health checks run meanwhile).
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  stop_sending = true;
-  sender.join();
+  sender.stop();
   const std::string states_after = describe_states();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // in-flight datagrams land
 
@@ -321,7 +293,7 @@ TEST_F(RaildRestartTest, SteadyUdpStreamLosesNothingAcrossARaildRestart) {
       "raild restart: %d sent (%d before SIGTERM, %d send errors), %d received, %d lost; "
       "SIGTERM->exit %.3f s, restart gap (old exit -> new /readyz, incl. 0.3 s with no raild) "
       "%.3f s, %d datagrams sent in the gap; %zu flows\n",
-      sent.load(), sent_before, send_errors.load(), got, sent.load() - got, stop_s, gap_s,
+      sender.sent(), sent_before, sender.send_errors(), got, sender.sent() - got, stop_s, gap_s,
       sent_in_gap, backends_of_flow.size());
   std::printf("raild restart: backends at new /readyz: %s; 1 s later: %s\n",
               states_at_ready.c_str(), states_after.c_str());
@@ -330,8 +302,8 @@ TEST_F(RaildRestartTest, SteadyUdpStreamLosesNothingAcrossARaildRestart) {
 
   const std::string log_new = read_file(log2);
   EXPECT_NE(log_new.find("adopted=true"), std::string::npos) << logs();
-  EXPECT_EQ(send_errors.load(), 0);
-  EXPECT_EQ(got, sent.load()) << "datagrams lost across the raild restart" << logs();
+  EXPECT_EQ(sender.send_errors(), 0);
+  EXPECT_EQ(got, sender.sent()) << "datagrams lost across the raild restart" << logs();
   EXPECT_EQ(backends_of_flow.size(), size_t(kFlows));
   for (const auto& [port, n] : backends_of_flow) EXPECT_EQ(n, 1) << "flow " << port << " moved";
   EXPECT_TRUE(all_up()) << describe_states() << logs();

@@ -11,7 +11,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -33,6 +32,7 @@
 #include "dataplane/xdp_data_plane.h"
 #include "e2e_sockets.h"
 #include "netns.h"
+#include "paced_udp_sender.h"
 #include "single_node_topology.h"
 
 namespace rail {
@@ -42,6 +42,7 @@ using dataplane::XdpDataPlane;
 using e2e::bound_socket;
 using e2e::Fd;
 using e2e::Netns;
+using e2e::PacedUdpSender;
 using e2e::SingleNodeTopology;
 using e2e::sockaddr_v4;
 using e2e::wait_readable;
@@ -189,27 +190,7 @@ TEST_F(RestartLiveTest, SteadyUdpStreamLosesNothingAcrossARestart) {
   });
 
   // Sender: kRate datagrams/s round-robin over the flows, paced on absolute deadlines.
-  const int total = kRate * kSeconds;
-  std::atomic<int> sent{0}, send_errors{0};
-  std::thread sender([&] {
-    const sockaddr_in to = sockaddr_v4(kVip, kUdpPort);
-    timespec next;
-    clock_gettime(CLOCK_MONOTONIC, &next);
-    for (int n = 0; n < total; ++n) {
-      next.tv_nsec += 1'000'000'000 / kRate;
-      if (next.tv_nsec >= 1'000'000'000) {
-        next.tv_nsec -= 1'000'000'000;
-        ++next.tv_sec;
-      }
-      clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
-      const std::string msg = std::to_string(n);
-      if (sendto(clients[size_t(n % kFlows)].fd, msg.data(), msg.size(), 0,
-                 reinterpret_cast<const sockaddr*>(&to), sizeof(to)) == ssize_t(msg.size()))
-        ++sent;
-      else
-        ++send_errors;
-    }
-  });
+  PacedUdpSender sender(clients, sockaddr_v4(kVip, kUdpPort), kRate, kRate * kSeconds);
 
   std::this_thread::sleep_for(std::chrono::milliseconds(kSeconds * 1000 / 2));
   const auto t0 = std::chrono::steady_clock::now();
@@ -232,12 +213,12 @@ TEST_F(RestartLiveTest, SteadyUdpStreamLosesNothingAcrossARestart) {
   std::printf(
       "restart: %d sent (%d send errors), %d received, %d lost; restart took %lld us; "
       "%zu flows\n",
-      sent.load(), send_errors.load(), got, sent.load() - got, static_cast<long long>(restart_us),
-      backends_of_flow.size());
+      sender.sent(), sender.send_errors(), got, sender.sent() - got,
+      static_cast<long long>(restart_us), backends_of_flow.size());
   for (const auto& [key, n] : received)
     std::printf("restart:   flow %u -> backend %d: %d datagrams\n", key.first, key.second, n);
-  EXPECT_EQ(send_errors.load(), 0);
-  EXPECT_EQ(got, sent.load()) << "datagrams lost across the restart";
+  EXPECT_EQ(sender.send_errors(), 0);
+  EXPECT_EQ(got, sender.sent()) << "datagrams lost across the restart";
   EXPECT_EQ(backends_of_flow.size(), size_t(kFlows));
   for (const auto& [port, n] : backends_of_flow) EXPECT_EQ(n, 1) << "flow " << port << " moved";
   auto stats = plane_->stats();
