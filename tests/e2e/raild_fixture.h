@@ -183,6 +183,16 @@ class RaildLiveTest : public ::testing::Test {
     return it != view.end() && it->second.value("state", "") == state;
   }
 
+  // Every backend "up" in one GET /v1/vips/www.
+  bool all_backends_up() {
+    auto view = backends_view();
+    for (int n = 1; n <= kBackends; ++n) {
+      auto it = view.find(backend_name(n));
+      if (it == view.end() || it->second.value("state", "") != "up") return false;
+    }
+    return true;
+  }
+
   // The value of rail_backend_up for backend n in a /metrics body, or -1.
   static int backend_up_metric(const std::string& metrics, int n) {
     std::istringstream lines(metrics);

@@ -64,13 +64,7 @@ TEST_F(RaildIcmpTest, UnreachableFromAStoppedBackendTakesItOutWithinASecond) {
   ASSERT_TRUE(start_raild());
   const std::string log_hint = "\nraild log (" + log_path_ + "):\n";
   // The first checks run within jitter (10%) of the interval: up to 3 s.
-  auto all_up = wait_until(
-      [&] {
-        for (int n = 1; n <= kBackends; ++n)
-          if (!backend_state_is(n, "up")) return false;
-        return raild_->running();
-      },
-      8);
+  auto all_up = wait_until([&] { return all_backends_up() && raild_->running(); }, 8);
   ASSERT_TRUE(all_up) << http("GET", "/v1/vips/www").body << log_hint << read_file(log_path_);
   ASSERT_NE(read_file(log_path_).find("icmp_listener"), std::string::npos) << read_file(log_path_);
 

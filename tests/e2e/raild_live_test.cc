@@ -27,13 +27,7 @@ TEST_F(RaildLiveTest, ServesHealsObeysTheApiSurvivesABadReloadAndStops) {
       wait_until([&] { return !raild_->running() || http("GET", "/readyz").status == 200; }, 10);
   ASSERT_TRUE(ready && raild_->running()) << log_hint << read_file(log_path_);
   std::printf("[ timing ] /readyz 200 after %.3f s\n", seconds_since(started));
-  auto all_up = wait_until(
-      [&] {
-        for (int n = 1; n <= kBackends; ++n)
-          if (!backend_state_is(n, "up")) return false;
-        return true;
-      },
-      5);
+  auto all_up = wait_until([&] { return all_backends_up(); }, 5);
   ASSERT_TRUE(all_up) << http("GET", "/v1/vips/www").body << log_hint << read_file(log_path_);
   std::printf("[ timing ] all 3 backends up %.3f s after start\n", seconds_since(started));
   {

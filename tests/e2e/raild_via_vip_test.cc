@@ -27,13 +27,7 @@ TEST_F(RaildViaVipTest, BackendWithoutTheVipIsDownOnlyWhenCheckedThroughIt) {
   // 1. Direct checks: all three up, although backend 1 cannot serve the VIP.
   ASSERT_TRUE(start_raild());
   const std::string log_hint = "\nraild log (" + log_path_ + "):\n";
-  auto all_up = wait_until(
-      [&] {
-        for (int n = 1; n <= kBackends; ++n)
-          if (!backend_state_is(n, "up")) return false;
-        return raild_->running();
-      },
-      8);
+  auto all_up = wait_until([&] { return all_backends_up() && raild_->running(); }, 8);
   ASSERT_TRUE(all_up) << http("GET", "/v1/vips/www").body << log_hint << read_file(log_path_);
   {
     auto answers = connect_batch("direct checks, backend 1 without VIP");
