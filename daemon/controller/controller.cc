@@ -50,7 +50,7 @@ Controller::Controller(dataplane::DataPlane& data_plane, NextHopResolver& resolv
           ++persist_errors_;
           log_.error("persist_failed", {{"file", file}, {"error", error.message}});
         },
-        options_.persist_retry);
+        options_.persist_retry, options_.persist_interval);
   }
 }
 

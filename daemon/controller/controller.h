@@ -37,6 +37,9 @@ struct ControllerOptions {
   std::string config_path;  // what reload() reads
   bool persist = true;      // save the state file (+ .runtime.json) after every change
   std::chrono::milliseconds persist_retry{1000};  // after a failed write of the state files
+  // Changes in a burst are written together: the state files lag the applied state by at most
+  // this (plus one write) while changes keep coming; flush_state() and exit write at once.
+  std::chrono::milliseconds persist_interval{50};
   bool health_checks = true;  // run the HealthChecker (tests may drive set_health instead)
   health::HealthChecker::Options health;
   BackendState unknown_state = BackendState::kDown;  // checked backend never checked yet

@@ -15,8 +15,12 @@ constexpr int kNice = 10;  // background work: ~1/10 of a CPU-bound nice-0 threa
 
 }  // namespace
 
-StatePersister::StatePersister(ErrorCallback on_error, std::chrono::milliseconds retry)
-    : on_error_(std::move(on_error)), retry_(retry), thread_([this] { run(); }) {}
+StatePersister::StatePersister(ErrorCallback on_error, std::chrono::milliseconds retry,
+                               std::chrono::milliseconds interval)
+    : on_error_(std::move(on_error)),
+      retry_(retry),
+      interval_(interval),
+      thread_([this] { run(); }) {}
 
 StatePersister::~StatePersister() {
   {
@@ -45,8 +49,16 @@ void StatePersister::submit(const std::string& state_file, const DaemonConfig* c
 Status StatePersister::flush() {
   std::unique_lock lock(mu_);
   const uint64_t want = submitted_;
+  ++flushing_;  // the thread writes now, not at the end of the interval
+  cv_.notify_all();
   cv_.wait(lock, [&] { return attempted_ >= want; });
+  --flushing_;
   return last_;
+}
+
+uint64_t StatePersister::writes() {
+  std::lock_guard lock(mu_);
+  return writes_;
 }
 
 Status StatePersister::write(Pending& work) {
@@ -87,11 +99,15 @@ void StatePersister::run() {
       if (stop_) return;
       continue;
     }
+    // Coalesce a burst: what arrives until the interval ends joins this write.
+    cv_.wait_until(lock, last_write_ + interval_, [&] { return stop_ || flushing_ > 0; });
     Pending work = std::exchange(pending_, Pending{});
     const uint64_t covered = submitted_;
     lock.unlock();
     Status st = write(work);
     lock.lock();
+    last_write_ = std::chrono::steady_clock::now();
+    ++writes_;
     if (!st && pending_.empty()) {
       pending_ = std::move(work);  // nothing newer arrived: retry what failed
       failed_ = true;

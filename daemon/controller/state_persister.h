@@ -7,8 +7,11 @@
 // fsync, rename, fsync dir: config_store.h). So the files always hold a complete state that was
 // applied, at most the writes in flight behind the data plane. A failed write is reported
 // through `on_error`, kept, and retried every `retry` until it succeeds or a newer snapshot
-// replaces it. flush() waits for everything submitted so far; the destructor flushes (one
-// attempt for anything pending) before it stops the thread.
+// replaces it. Bursts are coalesced: after a write the next one starts `interval` later at the
+// earliest (submissions meanwhile only replace the pending snapshot), so the files lag the
+// applied state by at most `interval` plus one write while changes keep coming. flush() and
+// the destructor do not wait for the interval: flush() waits for everything submitted so far;
+// the destructor flushes (one attempt for anything pending) before it stops the thread.
 #pragma once
 
 #include <chrono>
@@ -31,7 +34,8 @@ class StatePersister {
   // `on_error(file, error)` runs on the persister thread, once per failed write.
   using ErrorCallback = std::function<void(const std::string& file, const Error& error)>;
 
-  StatePersister(ErrorCallback on_error, std::chrono::milliseconds retry);
+  StatePersister(ErrorCallback on_error, std::chrono::milliseconds retry,
+                 std::chrono::milliseconds interval = std::chrono::milliseconds(0));
   ~StatePersister();
   StatePersister(const StatePersister&) = delete;
   StatePersister& operator=(const StatePersister&) = delete;
@@ -43,6 +47,8 @@ class StatePersister {
   // Blocks until everything submitted before the call was written or failed once; returns the
   // error of the last attempt, if it failed.
   Status flush();
+  // Writes attempted so far (each writes the newest snapshot pending then).
+  uint64_t writes();
 
  private:
   struct Pending {
@@ -57,6 +63,10 @@ class StatePersister {
 
   ErrorCallback on_error_;
   std::chrono::milliseconds retry_;
+  std::chrono::milliseconds interval_;
+  std::chrono::steady_clock::time_point last_write_{};  // end of the last attempt
+  int flushing_ = 0;                                    // flush() calls waiting
+  uint64_t writes_ = 0;
   std::mutex mu_;
   std::condition_variable cv_;
   Pending pending_;
