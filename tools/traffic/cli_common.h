@@ -4,11 +4,13 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "tools/traffic/event_loop.h"
 #include "tools/traffic/socket_util.h"
 #include "tools/traffic/traffic_options.h"
 
@@ -29,6 +31,15 @@ inline std::optional<int> parse_command_line(CLI::App& app, int argc, char** arg
     return kExitUsage;
   }
   return std::nullopt;
+}
+
+// What every traffic tool does before its run: SIGPIPE ignored (a peer's reset must not kill the
+// tool: the write fails with EPIPE instead), the fd limit raised (thousands of sockets), and
+// SIGINT/SIGTERM as the fd its event loop watches to stop.
+inline Result<UniqueFd> prepare_to_run() {
+  std::signal(SIGPIPE, SIG_IGN);
+  raise_fd_limit();
+  return make_stop_signal_fd();
 }
 
 inline void print_error(const std::string& message) {

@@ -1,12 +1,10 @@
 // rail-ctraffic: long-lived connections at a steady message rate through a VIP, and which of
 // them got lost (see docs/traffic.md).
-#include <csignal>
 #include <cstdio>
 #include <fstream>
 
 #include "tools/traffic/cli_common.h"
 #include "tools/traffic/ctraffic.h"
-#include "tools/traffic/event_loop.h"
 #include "tools/traffic/svg_chart.h"
 
 namespace {
@@ -89,9 +87,7 @@ int main(int argc, char** argv) {
     print_error("--duration, --timeout and --connect-timeout must be more than 0");
     return kExitUsage;
   }
-  std::signal(SIGPIPE, SIG_IGN);
-  raise_fd_limit();
-  auto stop_fd = make_stop_signal_fd();
+  auto stop_fd = prepare_to_run();
   if (!stop_fd) {
     print_error(stop_fd.error().message);
     return kExitFailed;

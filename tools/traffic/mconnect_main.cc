@@ -1,10 +1,8 @@
 // rail-mconnect: many short connections to a VIP, and which backend answered each
 // (see docs/traffic.md).
-#include <csignal>
 #include <cstdio>
 
 #include "tools/traffic/cli_common.h"
-#include "tools/traffic/event_loop.h"
 #include "tools/traffic/mconnect.h"
 
 int main(int argc, char** argv) {
@@ -42,9 +40,7 @@ int main(int argc, char** argv) {
     print_error("--timeout must be more than 0");
     return kExitUsage;
   }
-  std::signal(SIGPIPE, SIG_IGN);
-  raise_fd_limit();
-  auto stop_fd = make_stop_signal_fd();
+  auto stop_fd = prepare_to_run();
   if (!stop_fd) {
     print_error(stop_fd.error().message);
     return kExitFailed;

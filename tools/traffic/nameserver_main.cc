@@ -3,11 +3,8 @@
 #include <csignal>
 #include <cstdio>
 
+#include "tools/traffic/cli_common.h"
 #include "tools/traffic/name_server.h"
-
-namespace {
-constexpr int kExitUsage = 2;
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace rail::traffic;
@@ -23,14 +20,7 @@ int main(int argc, char** argv) {
   app.add_option("--udp-port", udp_port_text, "UDP port (default: --port)");
   app.add_option("--bind", bind_text, "Listen on this address only (default: all, dual stack)");
   app.add_flag("--quiet", quiet, "No start/stop lines on stderr");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return kExitUsage;
-  }
+  if (auto exit_code = parse_command_line(app, argc, argv)) return *exit_code;
   options.udp_port = options.tcp_port;
   if (!udp_port_text.empty()) {
     auto port = parse_port(udp_port_text, "--udp-port");
@@ -48,12 +38,10 @@ int main(int argc, char** argv) {
     }
     options.bind = *address;
   }
-  std::signal(SIGPIPE, SIG_IGN);
-  raise_fd_limit();
-  auto stop_fd = make_stop_signal_fd();
+  auto stop_fd = prepare_to_run();
   if (!stop_fd) {
-    std::fprintf(stderr, "error: %s\n", stop_fd.error().message.c_str());
-    return 1;
+    print_error(stop_fd.error().message);
+    return kExitFailed;
   }
   auto server = NameServer::open(options);
   if (!server) {
@@ -69,7 +57,7 @@ int main(int argc, char** argv) {
   if (!stats) {
     std::fprintf(stderr, "error: rail-nameserver %s: %s\n", options.name.c_str(),
                  stats.error().message.c_str());
-    return 1;
+    return kExitFailed;
   }
   if (!quiet) {
     std::fprintf(stderr,
@@ -79,5 +67,5 @@ int main(int argc, char** argv) {
                  static_cast<unsigned long long>(stats->tcp_connections),
                  static_cast<unsigned long long>(stats->udp_datagrams));
   }
-  return 0;
+  return kExitOk;
 }

@@ -1,10 +1,8 @@
 // rail-tput: TCP throughput through a VIP against rail-nameserver's SINK/SOURCE modes
 // (see docs/traffic.md).
-#include <csignal>
 #include <cstdio>
 
 #include "tools/traffic/cli_common.h"
-#include "tools/traffic/event_loop.h"
 #include "tools/traffic/tput.h"
 
 int main(int argc, char** argv) {
@@ -37,9 +35,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   options.direction = direction == "upload" ? TputDirection::kUpload : TputDirection::kDownload;
-  std::signal(SIGPIPE, SIG_IGN);
-  raise_fd_limit();
-  auto stop_fd = make_stop_signal_fd();
+  auto stop_fd = prepare_to_run();
   if (!stop_fd) {
     print_error(stop_fd.error().message);
     return kExitFailed;
