@@ -58,9 +58,9 @@ ChartSpec three_series() {
   spec.title = "ctraffic <198.18.0.100:8080> & \"friends\"";
   spec.x_label = "time (s)";
   spec.y_label = "connections";
-  spec.series = {{"alive", "#1f77b4", {{0, 0}, {1, 20}, {2, 17}, {3, 20}}},
-                 {"lost (total)", "#d62728", {{0, 0}, {1, 0}, {2, 11}, {3, 11}}},
-                 {"reconnected (total)", "#2ca02c", {{0, 0}, {1, 0}, {2, 8}, {3, 11}}}};
+  spec.series = {{"alive", "#1f77b4", {{0, 0}, {1, 20}, {2, 17}, {3, 20}}, ""},
+                 {"lost (total)", "#d62728", {{0, 0}, {1, 0}, {2, 11}, {3, 11}}, ""},
+                 {"reconnected (total)", "#2ca02c", {{0, 0}, {1, 0}, {2, 8}, {3, 11}}, "6 4"}};
   return spec;
 }
 
@@ -79,12 +79,25 @@ TEST(SvgChart, WellFormedWithEverySeriesAxisAndLegend) {
   EXPECT_NE(p.text.find("20"), std::string::npos);  // y tick at the top value
 }
 
+// Lost and reconnected totals often coincide: the dashed one must stay visible on top.
+TEST(SvgChart, DashedSeriesAndTheirLegendSwatchesCarryTheDashPattern) {
+  const std::string svg = render_svg_line_chart(three_series());
+  EXPECT_NE(svg.find("data-name=\"reconnected (total)\" fill=\"none\" stroke=\"#2ca02c\" "
+                     "stroke-width=\"2\" stroke-dasharray=\"6 4\""),
+            std::string::npos);
+  size_t dashed = 0;
+  for (size_t at = svg.find("stroke-dasharray"); at != std::string::npos;
+       at = svg.find("stroke-dasharray", at + 1))
+    ++dashed;
+  EXPECT_EQ(dashed, 2u);  // the polyline and its legend swatch; solid series have none
+}
+
 TEST(SvgChart, EmptyAndAllZeroChartsAreStillValid) {
   ChartSpec empty;
   Parsed p = parse_xml(render_svg_line_chart(empty));
   EXPECT_TRUE(p.well_formed) << p.error;
   ChartSpec zeros;
-  zeros.series = {{"alive", "blue", {{0, 0}, {1, 0}}}};
+  zeros.series = {{"alive", "blue", {{0, 0}, {1, 0}}, ""}};
   std::string svg = render_svg_line_chart(zeros);
   p = parse_xml(svg);
   EXPECT_TRUE(p.well_formed) << p.error;

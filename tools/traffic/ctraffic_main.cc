@@ -25,9 +25,9 @@ ChartSpec chart_of(const CtrafficRecorder& recorder, const CtrafficRunInfo& info
       "rail-ctraffic " + info.target + ": " + std::to_string(info.connections) + " connections";
   spec.x_label = "time (s)";
   spec.y_label = "connections";
-  spec.series = {{"alive", "#1f77b4", {{0, 0}}},
-                 {"lost (total)", "#d62728", {{0, 0}}},
-                 {"reconnected (total)", "#2ca02c", {{0, 0}}}};
+  spec.series = {{"alive", "#1f77b4", {{0, 0}}, ""},
+                 {"lost (total)", "#d62728", {{0, 0}}, ""},
+                 {"reconnected (total)", "#2ca02c", {{0, 0}}, "6 4"}};
   for (const CtrafficSample& s : recorder.samples()) {
     spec.series[0].points.emplace_back(s.t, double(s.alive));
     spec.series[1].points.emplace_back(s.t, double(s.lost_total));

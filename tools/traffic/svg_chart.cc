@@ -68,6 +68,14 @@ std::string xml_escape(const std::string& text) {
   return out;
 }
 
+namespace {
+
+std::string dash_attribute(const ChartSeries& series) {
+  return series.dash.empty() ? "" : " stroke-dasharray=\"" + xml_escape(series.dash) + "\"";
+}
+
+}  // namespace
+
 std::string render_svg_line_chart(const ChartSpec& spec) {
   double x_max = 0;
   double y_max = 0;
@@ -134,15 +142,16 @@ std::string render_svg_line_chart(const ChartSpec& spec) {
       points += num(px(x)) + "," + num(py(y));
     }
     out += "<polyline class=\"series\" data-name=\"" + xml_escape(s.name) +
-           "\" fill=\"none\" stroke=\"" + xml_escape(s.color) + "\" stroke-width=\"2\" points=\"" +
-           points + "\"/>\n";
+           "\" fill=\"none\" stroke=\"" + xml_escape(s.color) + "\" stroke-width=\"2\"" +
+           dash_attribute(s) + " points=\"" + points + "\"/>\n";
   }
   out += "<g class=\"legend\">\n";
   double ly = kTop + 10;
   for (const ChartSeries& s : spec.series) {
     const double lx = kLeft + plot_w + 15;
     out += "<line x1=\"" + num(lx) + "\" y1=\"" + num(ly) + "\" x2=\"" + num(lx + 25) + "\" y2=\"" +
-           num(ly) + "\" stroke=\"" + xml_escape(s.color) + "\" stroke-width=\"3\"/>\n";
+           num(ly) + "\" stroke=\"" + xml_escape(s.color) + "\" stroke-width=\"3\"" +
+           dash_attribute(s) + "/>\n";
     out += "<text x=\"" + num(lx + 32) + "\" y=\"" + num(ly + 4) + "\">" + xml_escape(s.name) +
            "</text>\n";
     ly += 20;

@@ -12,6 +12,9 @@ struct ChartSeries {
   std::string name;                               // legend text
   std::string color;                              // any SVG color ("#1f77b4")
   std::vector<std::pair<double, double>> points;  // (x, y) in data units, x ascending
+  // SVG stroke-dasharray ("6 4"), empty = solid: series that often coincide (lost and
+  // reconnected totals) stay visible on top of each other.
+  std::string dash;
 };
 
 struct ChartSpec {
