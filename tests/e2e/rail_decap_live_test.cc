@@ -1,12 +1,6 @@
 // Live rail-decap: the real binary in a backend namespace, GRE traffic from a router
 // namespace (RouterGreEncap on its egress), real UDP sockets on the VIPs; SIGTERM/SIGINT exit 0
 // and leave no tc filter / XDP program behind; usage and attach failures exit 2 and 1.
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -21,6 +15,8 @@
 #include "netns.h"
 #include "router_encap/router_gre_encap.h"
 #include "router_peer_topology.h"
+#include "test_dir.h"
+#include "tools/testbed/process.h"
 
 namespace rail {
 namespace {
@@ -37,48 +33,22 @@ const char* kVip4 = "198.18.100.1";
 const char* kVip6 = "2001:db8:100::1";
 constexpr uint16_t kPort = 5353;
 
-std::string ip_binary() {
-  for (const char* p : {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"})
-    if (access(p, X_OK) == 0) return p;
-  return "ip";
-}
-
 // rail-decap as a child process (`ip netns exec NS rail-decap ...`, or directly when `ns` is
-// empty) with stdout+stderr on a pipe. Killed and reaped by the destructor if still running;
-// PDEATHSIG covers a test process that dies without destructors.
+// empty), started by the testbed's Spawner (killed and reaped by the Process destructor;
+// PDEATHSIG covers a test process that dies without destructors). stdout+stderr go to a log
+// file in a per-test temp dir, read line by line as it grows.
 class DecapProcess {
  public:
-  ~DecapProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (out_ >= 0) close(out_);
-  }
-
   Status start(const std::string& ns, std::vector<std::string> args) {
+    if (dir_.path().empty()) return dataplane::errno_error("mkdtemp");
+    log_ = dir_.path() + "/rail-decap.log";
     std::vector<std::string> all;
-    if (!ns.empty()) all = {ip_binary(), "netns", "exec", ns};
+    if (!ns.empty()) all = {testbed::ip_binary(), "netns", "exec", ns};
     all.push_back(RAIL_DECAP_PATH);
     all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return dataplane::errno_error("pipe");
-    const pid_t parent = getpid();
-    pid_ = fork();
-    if (pid_ == 0) {  // only async-signal-safe calls until exec
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) _exit(127);
-      dup2(fds[1], 1);
-      dup2(fds[1], 2);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    out_ = fds[0];
-    if (pid_ < 0) return dataplane::errno_error("fork");
+    auto process = spawner_.spawn(all, log_);
+    if (!process) return process.error();
+    process_ = std::move(*process);
     return ok();
   }
 
@@ -86,50 +56,34 @@ class DecapProcess {
   std::optional<std::string> wait_line(const std::string& needle, double seconds) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     while (true) {
-      for (size_t eol; (eol = pending_.find('\n')) != std::string::npos;) {
-        std::string line = pending_.substr(0, eol);
-        pending_.erase(0, eol + 1);
+      const std::string text = e2e::read_file(log_);
+      for (size_t eol; (eol = text.find('\n', read_)) != std::string::npos;) {
+        std::string line = text.substr(read_, eol - read_);
+        read_ = eol + 1;
         lines_.push_back(line);
         if (line.find(needle) != std::string::npos) return line;
       }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return std::nullopt;
-      pollfd p{out_, POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-      char buf[4096];
-      ssize_t n = read(out_, buf, sizeof(buf));
-      if (n <= 0) return std::nullopt;  // EOF: the process closed its output
-      pending_.append(buf, static_cast<size_t>(n));
-    }
-  }
-
-  // Waits for the exit; the exit code, or -1 (killed, or still running after `seconds`).
-  int wait_exit(double seconds) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
+      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    return -1;
   }
 
-  void signal(int sig) const { kill(pid_, sig); }
-  std::string output() {
-    wait_line("\x01", 0.2);  // drain what is there
-    std::string all;
-    for (const auto& l : lines_) all += l + "\n";
-    return all + pending_;
+  // Waits for the exit; the exit code (128 + signal when killed), or -1 if still running after
+  // `seconds`.
+  int wait_exit(double seconds) {
+    auto status = process_.wait(std::chrono::milliseconds(static_cast<int>(seconds * 1000)));
+    return status ? *status : -1;
   }
+
+  void signal(int sig) const { process_.signal(sig); }
+  std::string output() const { return e2e::read_file(log_); }
 
  private:
-  pid_t pid_ = -1;
-  int out_ = -1;
-  std::string pending_;
+  e2e::TempDir dir_{"rail-e2e-decap-"};
+  testbed::Spawner spawner_;
+  testbed::Process process_;  // declared after the spawner: killed before it stops
+  std::string log_;
+  size_t read_ = 0;  // bytes of the log already split into lines_
   std::vector<std::string> lines_;
 };
 
