@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "api_test_server.h"
 #include "controller_test_world.h"
 #include "daemon/api/api_server.h"
 #include "daemon/api/metrics.h"
@@ -16,19 +17,10 @@ namespace {
 
 using nlohmann::json;
 
-struct ApiWorld {
-  explicit ApiWorld(std::string token = "") {
-    ApiOptions options;
-    options.port = 0;
-    options.token = std::move(token);
-    auto s = ApiServer::start(options, world.c(), log);
-    EXPECT_TRUE(s) << s.error().message;
-    server = std::move(*s);
-    client = std::make_unique<httplib::Client>("127.0.0.1", server->port());
-  }
-  ControllerWorld world;
-  EventLog log{LogLevel::kError};
-  std::unique_ptr<ApiServer> server;
+struct ApiWorld : ApiTestServer {
+  explicit ApiWorld(std::string token = "")
+      : ApiTestServer(std::move(token)),
+        client(std::make_unique<httplib::Client>("127.0.0.1", port())) {}
   std::unique_ptr<httplib::Client> client;
 };
 

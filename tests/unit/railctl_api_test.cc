@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "api_test_server.h"
 #include "controller_test_world.h"
 #include "daemon/api/api_server.h"
 
@@ -55,16 +56,9 @@ uint16_t closed_port() {
   return ntohs(a.sin_port);
 }
 
-struct RailctlWorld {
-  explicit RailctlWorld(std::string token = "") {
-    ApiOptions options;
-    options.port = 0;
-    options.token = std::move(token);
-    auto s = ApiServer::start(options, world.c(), log);
-    EXPECT_TRUE(s) << s.error().message;
-    server = std::move(*s);
-    api = "http://127.0.0.1:" + std::to_string(server->port());
-  }
+struct RailctlWorld : ApiTestServer {
+  explicit RailctlWorld(std::string token = "")
+      : ApiTestServer(std::move(token)), api("http://127.0.0.1:" + std::to_string(port())) {}
   // Runs `railctl --api <this server> <args>` through the shell; `env` goes before the
   // command ("RAIL_API=..."), `input` is its stdin; without `with_api` there is no --api.
   CliRun railctl(const std::string& args, const std::string& env = "",
@@ -79,9 +73,6 @@ struct RailctlWorld {
     r.err = slurp(err);
     return r;
   }
-  ControllerWorld world;
-  EventLog log{LogLevel::kError};
-  std::unique_ptr<ApiServer> server;
   std::string api;
 };
 
