@@ -4,6 +4,8 @@
 #include <set>
 #include <tuple>
 
+#include "core/backend_identity.h"
+
 namespace rail {
 namespace {
 
@@ -16,10 +18,14 @@ bool is_prime(uint32_t n) {
 
 const char* encap_name(Encap e) {
   switch (e) {
-    case Encap::kGre: return "gre";
-    case Encap::kIpip: return "ipip";
-    case Encap::kGue: return "gue";
-    case Encap::kL2: return "l2";
+    case Encap::kGre:
+      return "gre";
+    case Encap::kIpip:
+      return "ipip";
+    case Encap::kGue:
+      return "gue";
+    case Encap::kL2:
+      return "l2";
   }
   return "?";
 }
@@ -28,10 +34,14 @@ const char* encap_name(Encap e) {
 uint32_t overhead(Encap e, bool outer_v6) {
   uint32_t ip = outer_v6 ? 40 : 20;
   switch (e) {
-    case Encap::kGre: return ip + 4;
-    case Encap::kIpip: return ip;
-    case Encap::kGue: return ip + 8;
-    case Encap::kL2: return 0;
+    case Encap::kGre:
+      return ip + 4;
+    case Encap::kIpip:
+      return ip;
+    case Encap::kGue:
+      return ip + 8;
+    case Encap::kL2:
+      return 0;
   }
   return 0;
 }
@@ -44,7 +54,8 @@ Status LbConfig::validate() const {
     if (!problems.empty()) problems += "; ";
     problems += what;
   };
-  if (node.mtu < 576 || node.mtu > 9216) problem("node mtu " + std::to_string(node.mtu) + " is outside 576..9216");
+  if (node.mtu < 576 || node.mtu > 9216)
+    problem("node mtu " + std::to_string(node.mtu) + " is outside 576..9216");
   if (node.gue_port == 0) problem("node gue_port must not be 0");
 
   std::set<std::tuple<IpAddress, Protocol, uint16_t>> seen;
@@ -58,10 +69,11 @@ Status LbConfig::validate() const {
       problem(where + ": table size " + std::to_string(s.table_size) + " is not prime");
     if (s.hash_fields == 0 || (s.hash_fields & ~uint32_t(RAIL_HASH_5TUPLE)))
       problem(where + ": hash fields must be a non-empty subset of the 5-tuple");
-    std::set<std::string> ids;
-    for (const Backend& b : s.backends) {
-      if (!ids.insert(b.identity()).second)
-        problem(where + ": backend identity '" + b.identity() + "' appears twice");
+    std::vector<bool> repeated(s.backends.size());
+    for (const DuplicateIdentity& d : duplicate_identities(s.backends)) repeated[d.later] = true;
+    for (size_t i = 0; i < s.backends.size(); ++i) {
+      const Backend& b = s.backends[i];
+      if (repeated[i]) problem(where + ": backend identity '" + b.identity() + "' appears twice");
       if (s.encap == Encap::kL2 && b.address.family() != s.vip.family())
         problem(where + ": l2 encapsulation needs backend " + b.address.to_string() +
                 " in the VIP's address family");
@@ -74,8 +86,9 @@ Status LbConfig::validate() const {
                   " is IPv6 but the node has no outer_source_v6");
       }
       if (s.vip.is_v6() && node.mtu < 1280 + overhead(s.encap, b.address.is_v6()))
-        problem(where + ": mtu " + std::to_string(node.mtu) + " leaves less than 1280 bytes for IPv6 inside " +
-                encap_name(s.encap) + " to " + b.address.to_string());
+        problem(where + ": mtu " + std::to_string(node.mtu) +
+                " leaves less than 1280 bytes for IPv6 inside " + encap_name(s.encap) + " to " +
+                b.address.to_string());
     }
   }
   if (!problems.empty()) return make_error(ErrorCode::kInvalidArgument, problems);

@@ -133,6 +133,11 @@ TEST(DaemonConfigErrors, NamesAndReferences) {
   EXPECT_EQ(errors_of(edit(kMinimal, "198.51.100.12", "198.51.100.11")),
             Lines{"t.yaml:8:18: pools[0].backends[1].address: 198.51.100.11 is already "
                   "backends[0] of this pool"});
+  // A name is the Maglev identity; one spelled as another backend's address takes its place.
+  EXPECT_EQ(errors_of(edit(kMinimal, "- address: 198.51.100.12",
+                           "- { address: 198.51.100.12, name: 198.51.100.11 }")),
+            Lines{"t.yaml:8:41: pools[0].backends[1].name: identity \"198.51.100.11\" is already "
+                  "used by backends[0] of this pool"});
 }
 
 TEST(DaemonConfigErrors, CountsAndTableSizes) {
