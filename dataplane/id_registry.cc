@@ -70,12 +70,17 @@ std::string backend_id_key(const Service& s, const std::string& identity) {
 
 Result<std::vector<uint32_t>> StableIds::assign(const std::vector<std::string>& keys,
                                                 const char* what) {
-  std::map<std::string, uint32_t> next;
+  IdMap next;
+  next.reserve(keys.size());
   for (const std::string& k : keys)
     if (auto it = ids_.find(k); it != ids_.end()) next.emplace(k, it->second);
-  std::vector<uint32_t> freed = free_fifo_;
+  // Ids freed now join the FIFO in id order (the map's order is the hash's).
+  std::vector<uint32_t> newly_freed;
   for (const auto& [k, id] : ids_)
-    if (!next.count(k)) freed.push_back(id);
+    if (!next.count(k)) newly_freed.push_back(id);
+  std::sort(newly_freed.begin(), newly_freed.end());
+  std::vector<uint32_t> freed = free_fifo_;
+  freed.insert(freed.end(), newly_freed.begin(), newly_freed.end());
   uint32_t next_unused = next_unused_;
   size_t reuse = 0;
   std::vector<uint32_t> out;
@@ -103,7 +108,7 @@ Result<std::vector<uint32_t>> StableIds::assign(const std::vector<std::string>& 
   return out;
 }
 
-void StableIds::restore(std::map<std::string, uint32_t> ids) {
+void StableIds::restore(IdMap ids) {
   std::set<uint32_t> used;
   for (const auto& [k, id] : ids)
     if (id < capacity_) used.insert(id);
@@ -146,8 +151,7 @@ PinnedIds::~PinnedIds() {
   if (fd_ >= 0) close(fd_);
 }
 
-Status PinnedIds::read(std::map<std::string, uint32_t>& services,
-                       std::map<std::string, uint32_t>& backends) {
+Status PinnedIds::read(IdMap& services, IdMap& backends) {
   IdKey key{}, next{};
   const IdKey* prev = nullptr;
   while (bpf_map_get_next_key(fd_, prev, &next) == 0) {
@@ -163,7 +167,7 @@ Status PinnedIds::read(std::map<std::string, uint32_t>& services,
   return ok();
 }
 
-Status PinnedIds::put(const std::map<std::string, uint32_t>& now) {
+Status PinnedIds::put(const IdMap& now) {
   for (const auto& [k, id] : now) {
     if (auto it = stored_.find(k); it != stored_.end() && it->second == id) continue;
     if (bpf_map_update_elem(fd_, k.data(), &id, BPF_ANY) != 0)
@@ -173,8 +177,7 @@ Status PinnedIds::put(const std::map<std::string, uint32_t>& now) {
   return ok();
 }
 
-Status PinnedIds::erase_stale(const std::map<std::string, uint32_t>& before,
-                              const std::map<std::string, uint32_t>& now) {
+Status PinnedIds::erase_stale(const IdMap& before, const IdMap& now) {
   for (const auto& [k, id] : before) {
     if (now.count(k)) continue;
     if (bpf_map_delete_elem(fd_, k.data()) != 0 && errno != ENOENT)

@@ -3,14 +3,18 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/lb_config.h"
 #include "core/result.h"
 
 namespace rail::dataplane {
+
+// Registry key -> id. Hashed, not ordered: a 1000-backend pool's 40-byte keys share their first
+// 24 bytes, and ordered-map compares of them were a visible part of an API change.
+using IdMap = std::unordered_map<std::string, uint32_t>;
 
 // Ids that stay with their key for as long as the key exists. Never-used ids are handed out
 // first, freed ones after that (FIFO): an id is reused as late as possible, so a connection
@@ -22,13 +26,13 @@ class StableIds {
   // (`what` names the thing counted). Changes nothing on error.
   Result<std::vector<uint32_t>> assign(const std::vector<std::string>& keys, const char* what);
   // Takes over an assignment found in the pins (a restart): new keys avoid these ids.
-  void restore(std::map<std::string, uint32_t> ids);
-  const std::map<std::string, uint32_t>& ids() const { return ids_; }
+  void restore(IdMap ids);
+  const IdMap& ids() const { return ids_; }
 
  private:
   uint32_t capacity_;
   uint32_t next_unused_ = 0;
-  std::map<std::string, uint32_t> ids_;
+  IdMap ids_;
   std::vector<uint32_t> free_fifo_;
 };
 
@@ -51,18 +55,17 @@ class PinnedIds {
   ~PinnedIds();
 
   // Every stored pair, split into service slots and backend ids.
-  Status read(std::map<std::string, uint32_t>& services, std::map<std::string, uint32_t>& backends);
+  Status read(IdMap& services, IdMap& backends);
   // Makes the map hold exactly `now` for one kind: new and changed pairs are written first by
   // put(); erase_stale() removes the vanished ones once nothing refers to them.
-  Status put(const std::map<std::string, uint32_t>& now);
-  Status erase_stale(const std::map<std::string, uint32_t>& before,
-                     const std::map<std::string, uint32_t>& now);
+  Status put(const IdMap& now);
+  Status erase_stale(const IdMap& before, const IdMap& now);
   int fd() const { return fd_; }
 
  private:
   explicit PinnedIds(int fd) : fd_(fd) {}
   int fd_ = -1;
-  std::map<std::string, uint32_t> stored_;  // what the map holds (to skip unchanged writes)
+  IdMap stored_;  // what the map holds (to skip unchanged writes)
 };
 
 }  // namespace rail::dataplane

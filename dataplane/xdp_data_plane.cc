@@ -213,8 +213,7 @@ Status XdpDataPlane::apply(const LbConfig& config) {
   // The plane's registries are the ones restored from the pins, so they agree with the
   // connection table of the program that ran before us. Unchanged keys: unchanged ids.
   // Pairs the pinned map drops at the end (step 3), once nothing refers to them.
-  std::optional<std::pair<std::map<std::string, uint32_t>, std::map<std::string, uint32_t>>>
-      stale_ids;
+  std::optional<std::pair<IdMap, IdMap>> stale_ids;
   if (!assigned_ || assigned_->backend_keys != backend_keys_in ||
       assigned_->service_keys != service_keys_in) {
     StableIds backend_reg = backend_reg_, slot_reg = slot_reg_;  // committed only if both fit
@@ -283,7 +282,8 @@ Status XdpDataPlane::apply(const LbConfig& config) {
   // 1. Backends first: new ids are not referenced by any table yet.
   const int backends_fd = map_fd("rail_backends"), owner_fd = map_fd("rail_backend_owner");
   const int bstats_fd = map_fd("rail_backend_stats"), sstats_fd = map_fd("rail_service_stats");
-  std::set<uint32_t> live_ids;
+  std::vector<uint32_t> live_ids;  // sorted at the end of step 1 (becomes backend_ids_)
+  live_ids.reserve(flat_ids.size());
   std::vector<std::vector<uint32_t>> applied_backends;
   for (size_t i = 0; i < config.services.size(); ++i) {
     const Service& svc = config.services[i];
@@ -295,7 +295,8 @@ Status XdpDataPlane::apply(const LbConfig& config) {
       be.family = family_of(cfg.address);
       be.state = uint8_t(cfg.state);
       std::memcpy(be.mac, cfg.next_hop_mac.data(), 6);
-      if (!backend_ids_.count(id)) RAIL_TRY(zero_traffic(bstats_fd, id));
+      if (!std::binary_search(backend_ids_.begin(), backend_ids_.end(), id))
+        RAIL_TRY(zero_traffic(bstats_fd, id));
       auto written = backends_written_.find(id);
       const bool same = written != backends_written_.end() &&
                         std::memcmp(&written->second.first, &be, sizeof be) == 0 &&
@@ -306,10 +307,11 @@ Status XdpDataPlane::apply(const LbConfig& config) {
         RAIL_TRY(update(owner_fd, &id, &(*slots)[i], "backend owner " + inputs[i][b].identity));
         backends_written_[id] = {be, (*slots)[i]};
       }
-      live_ids.insert(id);
+      live_ids.push_back(id);
     }
     applied_backends.push_back(ids_of[i]);
   }
+  std::sort(live_ids.begin(), live_ids.end());
 
   // A failure from here on may leave rail_services half changed: the generation is bumped on
   // the way out all the same, so no connection entry keeps a stamp that vouches for it.
@@ -380,14 +382,19 @@ Status XdpDataPlane::apply(const LbConfig& config) {
   }
   // The filter bits of the new VIPs are set now (the union with the old ones: nothing that
   // still has keys loses its bit); bits only the removed VIPs used are cleared in step 3.
-  std::vector<uint64_t> filter(RAIL_VIP_FILTER_WORDS, 0);
-  for (const std::string& k : vip_keys) {
-    rail_addr_key key;
-    std::memcpy(&key, k.data(), sizeof(key));
-    const uint32_t bit = rail_vip_filter_bit(key.addr, key.family);
-    filter[bit >> 6] |= uint64_t(1) << (bit & 63);
-  }
-  {
+  // Unchanged VIPs (most API changes): the filter this plane wrote for them stands, and the
+  // 16k-word vectors below are not built.
+  const bool same_filter = filter_current_ && vip_keys == vip_keys_;
+  std::vector<uint64_t> filter;
+  if (!same_filter) {
+    filter_current_ = false;
+    filter.assign(RAIL_VIP_FILTER_WORDS, 0);
+    for (const std::string& k : vip_keys) {
+      rail_addr_key key;
+      std::memcpy(&key, k.data(), sizeof(key));
+      const uint32_t bit = rail_vip_filter_bit(key.addr, key.family);
+      filter[bit >> 6] |= uint64_t(1) << (bit & 63);
+    }
     std::vector<uint64_t> with_old = filter;
     for (size_t w = 0; w < vip_filter_.size(); ++w) with_old[w] |= vip_filter_[w];
     RAIL_TRY(write_filter(with_old));
@@ -407,7 +414,10 @@ Status XdpDataPlane::apply(const LbConfig& config) {
   };
   RAIL_TRY(remove_stale(service_keys_, service_keys, "rail_services", "remove service"));
   RAIL_TRY(remove_stale(vip_keys_, vip_keys, "rail_vip_addrs", "remove VIP"));
-  RAIL_TRY(write_filter(filter));
+  if (!same_filter) {
+    RAIL_TRY(write_filter(filter));
+    filter_current_ = true;
+  }
   RAIL_TRY(remove_stale(ingress_keys_, ingress_keys, "rail_ingress_addrs", "remove ingress"));
   for (uint32_t slot : applied_slots_) {
     if (live_slots.count(slot)) continue;
@@ -420,7 +430,7 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     table_inputs_.erase(slot);
   }
   for (uint32_t id : backend_ids_) {
-    if (live_ids.count(id)) continue;
+    if (std::binary_search(live_ids.begin(), live_ids.end(), id)) continue;
     rail_backend gone{};
     gone.state = RAIL_BACKEND_DOWN;
     const uint32_t no_owner = RAIL_NO_BACKEND;

@@ -113,7 +113,8 @@ class XdpDataPlane final : public DataPlane {
   bool mmap_tables_ = true;
   std::set<std::string> service_keys_;             // raw rail_service_key bytes
   std::set<std::string> vip_keys_, ingress_keys_;  // raw rail_addr_key bytes
-  std::set<uint32_t> backend_ids_;
+  std::vector<uint32_t> backend_ids_;              // sorted
+  bool filter_current_ = false;  // rail_vip_filter holds exactly vip_keys_'s bits, by us
   // Raw key + value of every rail_services entry as last written; unset until the first
   // apply() (after a restart the values are unknown): a change bumps rail_service_gen.
   std::optional<std::set<std::string>> service_entries_;

@@ -2,6 +2,7 @@
 // applied (ids, keys, VIP filter), so the first apply() changes only what really changed.
 #include <bpf/bpf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <set>
 #include <string>
@@ -33,13 +34,14 @@ Status XdpDataPlane::adopt(const std::string& pin_dir) {
   auto pinned = PinnedIds::open(pin_dir + "/rail_ids");
   if (!pinned) return pinned.error();
   pinned_ids_.emplace(std::move(*pinned));
-  std::map<std::string, uint32_t> services, backends;
+  IdMap services, backends;
   RAIL_TRY(pinned_ids_->read(services, backends));
   adopted_ids_ = services.size() + backends.size();
   // The previous process's slots and ids count as "applied": the first apply() frees the ones
   // its config no longer has, and keeps the counters of the ones it still has.
   for (const auto& [key, slot] : services) applied_slots_.push_back(slot);
-  for (const auto& [key, id] : backends) backend_ids_.insert(id);
+  for (const auto& [key, id] : backends) backend_ids_.push_back(id);
+  std::sort(backend_ids_.begin(), backend_ids_.end());
   slot_reg_.restore(std::move(services));
   backend_reg_.restore(std::move(backends));
 
