@@ -41,33 +41,6 @@ Result<uint16_t> parse_port_or_any(std::string_view text) {
   return uint16_t(*v);
 }
 
-Result<Millis> parse_duration(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
-  std::string_view unit = text.substr(i);
-  uint64_t n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + i, n);
-  (void)end;
-  if (i == 0 || ec != std::errc())
-    return bad(quoted(text) + " is not a duration (e.g. \"500ms\", \"2s\", \"1m\")");
-  if (unit.empty())
-    return bad(std::string(text) + " needs a unit: \"" + std::string(text) + "ms\" or \"" +
-               std::string(text) + "s\"");
-  uint64_t scale = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000 : 0;
-  if (scale == 0)
-    return bad(quoted(text) + " has unit \"" + std::string(unit) + "\"; use ms, s or m");
-  if (n == 0) return bad(quoted(text) + " must be longer than 0");
-  if (n > uint64_t(24) * 3600 * 1000 / scale) return bad(quoted(text) + " is longer than a day");
-  return Millis(n * scale);
-}
-
-std::string format_duration(Millis d) {
-  auto ms = d.count();
-  if (ms % 60000 == 0) return std::to_string(ms / 60000) + "m";
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
-}
-
 Result<bool> parse_bool(std::string_view text) {
   if (text == "true") return true;
   if (text == "false") return false;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/duration.h"
 #include "core/result.h"
 #include "daemon/config/daemon_config.h"
 
@@ -18,9 +19,11 @@ Result<uint64_t> parse_uint(std::string_view text, uint64_t min, uint64_t max);
 // 0..65535 or "any" (= 0).
 Result<uint16_t> parse_port_or_any(std::string_view text);
 
-// "500ms", "1s", "2m"; a unit is required and the value must be > 0.
-Result<Millis> parse_duration(std::string_view text);
-std::string format_duration(Millis d);  // shortest exact form: "1500ms", "2s", "1m"
+// Durations in rail.yaml: rail::parse_duration (core/duration.h) with these rules: a unit is
+// required (is a bare "2" milliseconds or seconds?), longer than 0, at most a day. Written back
+// with rail::format_duration.
+inline constexpr DurationOptions kConfigDurations{
+    .allow_zero = false, .max = std::chrono::hours(24), .bare_number_unit = DurationUnit::kNone};
 
 // true | false (YAML 1.2 core schema; "yes"/"on" are refused as ambiguous).
 Result<bool> parse_bool(std::string_view text);

@@ -166,7 +166,7 @@ bool MapReader::read_duration(std::string_view key, Millis& out) {
   if (!has(key)) return true;
   auto t = text(key, "a duration");
   if (!t) return false;
-  auto v = parse_duration(*t);
+  auto v = parse_duration(*t, kConfigDurations);
   if (!v) {
     report(*find(key), key, v.error().message);
     return false;

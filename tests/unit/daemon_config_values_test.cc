@@ -26,17 +26,25 @@ TEST(DaemonConfigValues, PortsAndAny) {
   EXPECT_FALSE(parse_port_or_any("http"));
 }
 
+// rail.yaml's rules over core/duration's grammar (the grammar itself: duration_test.cc).
 TEST(DaemonConfigValues, Durations) {
-  EXPECT_EQ(*parse_duration("500ms"), Millis(500));
-  EXPECT_EQ(*parse_duration("2s"), Millis(2000));
-  EXPECT_EQ(*parse_duration("1m"), Millis(60000));
-  EXPECT_EQ(parse_duration("2").error().message, "2 needs a unit: \"2ms\" or \"2s\"");
-  EXPECT_EQ(parse_duration("2h").error().message, "\"2h\" has unit \"h\"; use ms, s or m");
-  EXPECT_EQ(parse_duration("0s").error().message, "\"0s\" must be longer than 0");
-  EXPECT_FALSE(parse_duration("1.5s"));
-  EXPECT_FALSE(parse_duration("s"));
-  EXPECT_FALSE(parse_duration("-1s"));
-  EXPECT_FALSE(parse_duration("2000m"));  // longer than a day
+  EXPECT_EQ(*parse_duration("500ms", kConfigDurations), Millis(500));
+  EXPECT_EQ(*parse_duration("2s", kConfigDurations), Millis(2000));
+  EXPECT_EQ(*parse_duration("1m", kConfigDurations), Millis(60000));
+  EXPECT_EQ(*parse_duration("1.5s", kConfigDurations), Millis(1500));
+  EXPECT_EQ(*parse_duration("2h", kConfigDurations), Millis(7'200'000));
+  EXPECT_EQ(parse_duration("2", kConfigDurations).error().message,
+            "2 needs a unit: \"2ms\" or \"2s\"");
+  EXPECT_EQ(parse_duration("0", kConfigDurations).error().message,
+            "0 needs a unit: \"0ms\" or \"0s\"");
+  EXPECT_EQ(parse_duration("2d", kConfigDurations).error().message,
+            "\"2d\" has unit \"d\"; use ms, s, m or h");
+  EXPECT_EQ(parse_duration("0s", kConfigDurations).error().message, "\"0s\" must be longer than 0");
+  EXPECT_EQ(parse_duration("2000m", kConfigDurations).error().message,
+            "\"2000m\" is longer than 24h");
+  EXPECT_FALSE(parse_duration("1.5ms", kConfigDurations));
+  EXPECT_FALSE(parse_duration("s", kConfigDurations));
+  EXPECT_FALSE(parse_duration("-1s", kConfigDurations));
   EXPECT_EQ(format_duration(Millis(1500)), "1500ms");
   EXPECT_EQ(format_duration(Millis(2000)), "2s");
   EXPECT_EQ(format_duration(Millis(120000)), "2m");

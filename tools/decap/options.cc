@@ -24,29 +24,6 @@ const char* to_string(AttachMode mode) {
   return "?";
 }
 
-Result<std::chrono::milliseconds> parse_duration(const std::string& text) {
-  uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  std::string_view unit(end, text.data() + text.size() - end);
-  auto bad = [&] {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "bad duration '" + text + "' (examples: 10s, 500ms, 1m, 0)");
-  };
-  if (ec != std::errc() || end == text.data() || value > 24ull * 3600 * 1000) return bad();
-  if (unit == "ms") return std::chrono::milliseconds(value);
-  if (unit == "s") return std::chrono::milliseconds(value * 1000);
-  if (unit == "m") return std::chrono::milliseconds(value * 60000);
-  if (unit.empty() && value == 0) return std::chrono::milliseconds(0);
-  return bad();
-}
-
-std::string format_duration(std::chrono::milliseconds d) {
-  auto ms = d.count();
-  if (ms == 0) return "0";
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
-}
-
 Result<DecapCommandOptions> parse_options(const std::vector<std::string>& args) {
   DecapCommandOptions o;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -110,7 +87,7 @@ Result<DecapCommandOptions> parse_options(const std::vector<std::string>& args) 
     } else if (name == "--stats-interval") {
       auto v = take_value();
       if (!v) return v.error();
-      auto d = parse_duration(*v);
+      auto d = parse_duration(*v, kStatsIntervalDurations);
       if (!d)
         return make_error(ErrorCode::kInvalidArgument, "--stats-interval: " + d.error().message);
       o.stats_interval = *d;

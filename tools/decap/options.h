@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/duration.h"
 #include "core/net/address.h"
 #include "core/result.h"
 
@@ -26,9 +27,10 @@ struct DecapCommandOptions {
   bool help = false;
 };
 
-// "10s", "500ms", "2m", "0". Errors: kInvalidArgument naming the text.
-Result<std::chrono::milliseconds> parse_duration(const std::string& text);
-std::string format_duration(std::chrono::milliseconds d);
+// --stats-interval: rail::parse_duration (core/duration.h) with a unit required, 0 allowed
+// ("0" = no periodic stats lines), at most a day.
+inline constexpr DurationOptions kStatsIntervalDurations{
+    .allow_zero = true, .max = std::chrono::hours(24), .bare_number_unit = DurationUnit::kNone};
 
 // argv without argv[0]. Errors (kInvalidArgument) name the option and the bad value.
 Result<DecapCommandOptions> parse_options(const std::vector<std::string>& args);
