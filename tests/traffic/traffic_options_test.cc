@@ -9,19 +9,29 @@ namespace {
 
 using std::chrono::milliseconds;
 
-TEST(ParseDuration, UnitsAndFractions) {
-  EXPECT_EQ(*parse_duration("2s"), milliseconds(2000));
-  EXPECT_EQ(*parse_duration("500ms"), milliseconds(500));
-  EXPECT_EQ(*parse_duration("1.5s"), milliseconds(1500));
-  EXPECT_EQ(*parse_duration("1m"), milliseconds(60'000));
-  EXPECT_EQ(*parse_duration("2h"), milliseconds(7'200'000));
-  EXPECT_EQ(*parse_duration("3"), milliseconds(3000));  // bare number = seconds
-  EXPECT_EQ(*parse_duration("0s"), milliseconds(0));
+// The tools' rules over core/duration's grammar (the grammar itself: tests/unit/duration_test.cc).
+TEST(ToolDurations, UnitsFractionsAndBareSeconds) {
+  EXPECT_EQ(*parse_duration("2s", kToolDurations), milliseconds(2000));
+  EXPECT_EQ(*parse_duration("500ms", kToolDurations), milliseconds(500));
+  EXPECT_EQ(*parse_duration("1.5s", kToolDurations), milliseconds(1500));
+  EXPECT_EQ(*parse_duration("1m", kToolDurations), milliseconds(60'000));
+  EXPECT_EQ(*parse_duration("2h", kToolDurations), milliseconds(7'200'000));
+  EXPECT_EQ(*parse_duration("3", kToolDurations), milliseconds(3000));  // bare number = seconds
+  EXPECT_EQ(*parse_duration("8760h", kToolDurations), milliseconds(8760LL * 3'600'000));
+  EXPECT_EQ(parse_duration("8761h", kToolDurations).error().message,
+            "\"8761h\" is longer than 8760h");
 }
 
-TEST(ParseDuration, RejectsMalformedText) {
-  for (const char* bad : {"", "s", "2x", "-1s", "1.2.3s", "2 s", "ms", "1e3s", "2sec"}) {
-    auto d = parse_duration(bad);
+TEST(ToolDurations, ZeroOnlyForDelays) {
+  EXPECT_EQ(parse_duration("0s", kToolDurations).error().message, "\"0s\" must be longer than 0");
+  EXPECT_EQ(parse_duration("0", kToolDurations).error().message, "\"0\" must be longer than 0");
+  EXPECT_EQ(*parse_duration("0s", kToolDelays), milliseconds(0));
+  EXPECT_EQ(*parse_duration("0", kToolDelays), milliseconds(0));
+}
+
+TEST(ToolDurations, RejectsMalformedTextNamingIt) {
+  for (const char* bad : {"", "s", "2x", "-1s", "1.2.3s", "2 s", "ms", "1e3s", "2sec", "1.5ms"}) {
+    auto d = parse_duration(bad, kToolDurations);
     ASSERT_FALSE(d) << bad;
     EXPECT_EQ(d.error().code, ErrorCode::kInvalidArgument);
     EXPECT_NE(d.error().message.find(bad), std::string::npos) << d.error().message;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tools/traffic/event_loop.h"
@@ -46,44 +47,45 @@ inline void print_error(const std::string& message) {
   std::fprintf(stderr, "error: %s\n", message.c_str());
 }
 
-// Converts --target, --sources and a duration option; prints the error and returns false when
-// one is malformed (the caller exits with kExitUsage).
-inline bool convert_target(const std::string& text, Endpoint& out) {
+// Conversions of --target, --sources and the duration options: the error names the option;
+// the main prints it once and exits with kExitUsage.
+inline Result<Endpoint> convert_target(const std::string& text) {
   auto endpoint = parse_endpoint(text);
-  if (!endpoint) {
-    print_error("--target: " + endpoint.error().message);
-    return false;
-  }
-  out = *endpoint;
-  return true;
+  if (!endpoint)
+    return make_error(ErrorCode::kInvalidArgument, "--target: " + endpoint.error().message);
+  return *endpoint;
 }
 
-inline bool convert_sources(const std::string& text, const Endpoint& target,
-                            std::vector<IpAddress>& out) {
+inline Result<std::vector<IpAddress>> convert_sources(const std::string& text,
+                                                      const Endpoint& target) {
   auto sources = parse_sources(text);
-  if (!sources) {
-    print_error("--sources: " + sources.error().message);
-    return false;
-  }
+  if (!sources)
+    return make_error(ErrorCode::kInvalidArgument, "--sources: " + sources.error().message);
   for (const IpAddress& a : *sources) {
     if (a.family() != target.address().family()) {
-      print_error("--sources: " + a.to_string() + " is not of the target's address family");
-      return false;
+      return make_error(ErrorCode::kInvalidArgument,
+                        "--sources: " + a.to_string() + " is not of the target's address family");
     }
   }
-  out = std::move(*sources);
-  return true;
+  return std::move(*sources);
 }
 
-inline bool convert_duration(const std::string& option, const std::string& text,
-                             std::chrono::milliseconds& out) {
-  auto duration = parse_duration(text);
-  if (!duration) {
-    print_error(option + ": " + duration.error().message);
-    return false;
-  }
-  out = *duration;
-  return true;
+// `rules`: kToolDurations (longer than 0) or kToolDelays (0 allowed).
+inline Result<std::chrono::milliseconds> convert_duration(const std::string& option,
+                                                          const std::string& text,
+                                                          const DurationOptions& rules) {
+  auto duration = parse_duration(text, rules);
+  if (!duration) return make_error(duration.error().code, option + ": " + duration.error().message);
+  return *duration;
+}
+
+// Moves a converted value into `out` or passes its error on, for a main's conversion step:
+// RAIL_TRY(assign(options.target, convert_target(target_text))).
+template <typename T>
+Status assign(T& out, Result<T> converted) {
+  if (!converted) return converted.error();
+  out = std::move(*converted);
+  return ok();
 }
 
 }  // namespace rail::traffic

@@ -74,17 +74,20 @@ int main(int argc, char** argv) {
   app.add_flag("--progress", progress, "One line per second on stderr");
   app.add_option("--stop-file", options.stop_file, "End early when this file appears");
   if (auto code = parse_command_line(app, argc, argv)) return *code;
-  if (!convert_target(target_text, options.target) ||
-      !convert_sources(sources_text, options.target, options.sources) ||
-      !convert_duration("--duration", duration_text, options.duration) ||
-      !convert_duration("--timeout", timeout_text, options.timeout) ||
-      !convert_duration("--connect-timeout", connect_timeout_text, options.connect_timeout) ||
-      !convert_duration("--reconnect-delay", reconnect_delay_text, options.reconnect_delay)) {
-    return kExitUsage;
-  }
-  if (options.timeout.count() <= 0 || options.connect_timeout.count() <= 0 ||
-      options.duration.count() <= 0) {
-    print_error("--duration, --timeout and --connect-timeout must be more than 0");
+  auto convert = [&]() -> rail::Status {
+    RAIL_TRY(assign(options.target, convert_target(target_text)));
+    RAIL_TRY(assign(options.sources, convert_sources(sources_text, options.target)));
+    RAIL_TRY(
+        assign(options.duration, convert_duration("--duration", duration_text, kToolDurations)));
+    RAIL_TRY(assign(options.timeout, convert_duration("--timeout", timeout_text, kToolDurations)));
+    RAIL_TRY(assign(options.connect_timeout,
+                    convert_duration("--connect-timeout", connect_timeout_text, kToolDurations)));
+    RAIL_TRY(assign(options.reconnect_delay,
+                    convert_duration("--reconnect-delay", reconnect_delay_text, kToolDelays)));
+    return rail::ok();
+  };
+  if (auto converted = convert(); !converted) {
+    print_error(converted.error().message);
     return kExitUsage;
   }
   auto stop_fd = prepare_to_run();

@@ -31,13 +31,14 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e7));
   if (auto code = parse_command_line(app, argc, argv)) return *code;
-  if (!convert_target(target_text, options.target) ||
-      !convert_sources(sources_text, options.target, options.sources) ||
-      !convert_duration("--timeout", timeout_text, options.timeout)) {
-    return kExitUsage;
-  }
-  if (options.timeout.count() <= 0) {
-    print_error("--timeout must be more than 0");
+  auto convert = [&]() -> rail::Status {
+    RAIL_TRY(assign(options.target, convert_target(target_text)));
+    RAIL_TRY(assign(options.sources, convert_sources(sources_text, options.target)));
+    RAIL_TRY(assign(options.timeout, convert_duration("--timeout", timeout_text, kToolDurations)));
+    return rail::ok();
+  };
+  if (auto converted = convert(); !converted) {
+    print_error(converted.error().message);
     return kExitUsage;
   }
   auto stop_fd = prepare_to_run();

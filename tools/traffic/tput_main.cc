@@ -25,13 +25,15 @@ int main(int argc, char** argv) {
   app.add_option("--sources", sources_text, "Source addresses: FIRST-LAST, CIDR or a,b,c");
   app.add_flag("--json", json, "One JSON object on stdout");
   if (auto code = parse_command_line(app, argc, argv)) return *code;
-  if (!convert_target(target_text, options.target) ||
-      !convert_sources(sources_text, options.target, options.sources) ||
-      !convert_duration("--duration", duration_text, options.duration)) {
-    return kExitUsage;
-  }
-  if (options.duration.count() <= 0) {
-    print_error("--duration must be more than 0");
+  auto convert = [&]() -> rail::Status {
+    RAIL_TRY(assign(options.target, convert_target(target_text)));
+    RAIL_TRY(assign(options.sources, convert_sources(sources_text, options.target)));
+    RAIL_TRY(
+        assign(options.duration, convert_duration("--duration", duration_text, kToolDurations)));
+    return rail::ok();
+  };
+  if (auto converted = convert(); !converted) {
+    print_error(converted.error().message);
     return kExitUsage;
   }
   options.direction = direction == "upload" ? TputDirection::kUpload : TputDirection::kDownload;

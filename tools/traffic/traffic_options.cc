@@ -1,8 +1,7 @@
-// Duration and source-list parsing for the traffic tools' command lines.
+// Source-list parsing for the traffic tools' command lines.
 #include "tools/traffic/traffic_options.h"
 
 #include <charconv>
-#include <cmath>
 #include <string>
 
 namespace rail::traffic {
@@ -86,30 +85,6 @@ Status append_item(std::string_view item, std::vector<IpAddress>& out) {
 }
 
 }  // namespace
-
-Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
-  size_t unit_at = 0;
-  while (unit_at < text.size() &&
-         ((text[unit_at] >= '0' && text[unit_at] <= '9') || text[unit_at] == '.')) {
-    ++unit_at;
-  }
-  std::string_view number = text.substr(0, unit_at);
-  std::string_view unit = text.substr(unit_at);
-  double value = 0;
-  auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
-  double scale_ms = 0;
-  if (unit.empty() || unit == "s") scale_ms = 1000;
-  if (unit == "ms") scale_ms = 1;
-  if (unit == "m") scale_ms = 60'000;
-  if (unit == "h") scale_ms = 3'600'000;
-  if (number.empty() || ec != std::errc() || end != number.data() + number.size() ||
-      scale_ms == 0 || !std::isfinite(value * scale_ms) || value * scale_ms > 1e12) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "duration '" + std::string(text) +
-                          "' is not a number with unit ms, s, m or h (e.g. 500ms, 2s, 1.5m)");
-  }
-  return std::chrono::milliseconds(std::llround(value * scale_ms));
-}
 
 Result<std::vector<IpAddress>> parse_sources(std::string_view text) {
   std::vector<IpAddress> out;

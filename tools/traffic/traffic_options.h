@@ -1,5 +1,6 @@
-// Parsing of the option values the traffic tools share: durations ("2s", "500ms") and source
-// address lists ("198.18.1.10-198.18.1.59", "198.18.1.0/26", "a,b,c"), plus round-robin picking.
+// The option values the traffic tools share: the rules of their durations (parsed by
+// core/duration.h) and source address lists ("198.18.1.10-198.18.1.59", "198.18.1.0/26",
+// "a,b,c"), plus round-robin picking.
 #pragma once
 
 #include <chrono>
@@ -7,14 +8,21 @@
 #include <string_view>
 #include <vector>
 
+#include "core/duration.h"
 #include "core/net/address.h"
 #include "core/result.h"
 
 namespace rail::traffic {
 
-// "<number><unit>" with unit ms, s, m or h; a bare number means seconds. The number may have a
-// fraction ("1.5s"); the result is rounded to whole milliseconds and must be >= 0.
-Result<std::chrono::milliseconds> parse_duration(std::string_view text);
+// Durations on the tools' command lines (--duration, --timeout...): a bare number means seconds,
+// longer than 0, at most a year (8760h).
+inline constexpr DurationOptions kToolDurations{.allow_zero = false,
+                                                .max = std::chrono::hours(24 * 365),
+                                                .bare_number_unit = DurationUnit::kSeconds};
+// The same with 0 allowed (--reconnect-delay: 0 = at once).
+inline constexpr DurationOptions kToolDelays{.allow_zero = true,
+                                             .max = std::chrono::hours(24 * 365),
+                                             .bare_number_unit = DurationUnit::kSeconds};
 
 // The most addresses a --sources value may expand to (keeps a typo like /8 from eating memory).
 inline constexpr size_t kMaxSources = 65536;
