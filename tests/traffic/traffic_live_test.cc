@@ -3,24 +3,29 @@
 // to each backend namespace; each backend has the VIP on lo and runs a real rail-nameserver
 // (b1, b2). The kernel's multipath hash plays the load balancer, so the tools see two backends
 // behind one target, and killing one nameserver loses exactly the connections it held.
+// Every process is started by the testbed's Spawner: killed by its Process's destructor, and
+// by PR_SET_PDEATHSIG when the test process dies without running destructors.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
 
 #include "netns.h"
-#include "tests/traffic/child_process.h"
+#include "test_dir.h"
+#include "tools/testbed/process.h"
 #include "tools/traffic/socket_util.h"
 
 namespace rail::traffic {
 namespace {
 
 using json = nlohmann::json;
+using e2e::read_file;
 using std::chrono::milliseconds;
-using testing::ChildProcess;
-using testing::TempDir;
+using testbed::Process;
 
 constexpr const char* kVip = "198.18.0.100";
 constexpr const char* kTarget = "198.18.0.100:8080";
@@ -98,31 +103,34 @@ class TrafficLiveTest : public ::testing::Test {
   }
 
   std::vector<std::string> in_ns(const e2e::Netns& ns, std::vector<std::string> argv) {
-    argv.insert(argv.begin(), {"ip", "netns", "exec", ns.name()});
+    argv.insert(argv.begin(), {testbed::ip_binary(), "netns", "exec", ns.name()});
     return argv;
   }
 
+  std::string file(const std::string& name) const { return dir_.path() + "/" + name; }
+
   void start_nameserver(size_t n) {
     const std::string name = "b" + std::to_string(n + 1);
-    const std::string err = dir_.file(name + ".err");
+    const std::string err = file(name + ".err");
     ASSERT_OK_AND_TAKE(
-        server, ChildProcess::start(in_ns(backends_[n], {tool("rail-nameserver"), "--name", name}),
-                                    "/dev/null", err));
-    servers_[n].emplace(std::move(server));
-    for (int i = 0; i < 300; ++i) {  // up to 3 s for the "listening" line
-      if (testing::read_file(err).find("listening on") != std::string::npos) return;
-      std::this_thread::sleep_for(milliseconds(10));
+        server, spawner_.spawn(in_ns(backends_[n], {tool("rail-nameserver"), "--name", name}),
+                               "/dev/null", err));
+    servers_[n] = std::move(server);
+    if (testbed::wait_until(  // up to 3 s for the "listening" line
+            [&] { return read_file(err).find("listening on") != std::string::npos; },
+            milliseconds(3000), milliseconds(10))) {
+      return;
     }
-    FAIL() << name << " did not start: " << testing::read_file(err);
+    FAIL() << name << " did not start: " << read_file(err);
   }
 
   // Runs a tool in the client namespace to completion (bounded by `timeout`).
   ToolResult run(const std::vector<std::string>& argv, milliseconds timeout = milliseconds(10000)) {
     static int runs = 0;
-    const std::string out = dir_.file("run" + std::to_string(runs) + ".out");
-    const std::string err = dir_.file("run" + std::to_string(runs++) + ".err");
+    const std::string out = file("run" + std::to_string(runs) + ".out");
+    const std::string err = file("run" + std::to_string(runs++) + ".err");
     ToolResult result;
-    auto child = ChildProcess::start(in_ns(*client_, argv), out, err);
+    auto child = spawner_.spawn(in_ns(*client_, argv), out, err);
     if (!child) {
       ADD_FAILURE() << child.error().describe();
       return result;
@@ -130,22 +138,23 @@ class TrafficLiveTest : public ::testing::Test {
     auto code = child->wait(timeout);
     EXPECT_TRUE(code) << argv[0] << ": " << code.error().describe();
     result.exit_code = code ? *code : -1;
-    result.out = testing::read_file(out);
-    result.err = testing::read_file(err);
+    result.out = read_file(out);
+    result.err = read_file(err);
     return result;
   }
 
-  Result<ChildProcess> start_in_client(const std::vector<std::string>& argv,
-                                       const std::string& label) {
-    return ChildProcess::start(in_ns(*client_, argv), dir_.file(label + ".out"),
-                               dir_.file(label + ".err"));
+  Result<Process> start_in_client(const std::vector<std::string>& argv, const std::string& label) {
+    return spawner_.spawn(in_ns(*client_, argv), file(label + ".out"), file(label + ".err"));
   }
 
-  TempDir dir_;
+  // Destroyed in reverse: the processes first, then the spawner's thread, the namespaces, and
+  // the temp dir with every output file.
+  e2e::TempDir dir_{"rail-traffic-test-"};
   std::optional<e2e::Netns> client_;
   std::vector<e2e::Netns> backends_;
   std::vector<e2e::VethPair> veths_;
-  std::optional<ChildProcess> servers_[2];
+  testbed::Spawner spawner_;
+  Process servers_[2];
 };
 
 json parse_json(const std::string& text) {
@@ -224,15 +233,13 @@ TEST_F(TrafficLiveTest, NameserverAnswersLinesHttpAndUdpFromTheVip) {
   EXPECT_TRUE(s) << s.error().describe();
 
   // A nameserver that cannot bind says why and exits 2.
-  ASSERT_OK_AND_TAKE(
-      child, ChildProcess::start(in_ns(backends_[0], {tool("rail-nameserver"), "--name", "x",
-                                                      "--bind", "198.18.9.9"}),
-                                 "/dev/null", dir_.file("bad.err")));
+  ASSERT_OK_AND_TAKE(child, spawner_.spawn(in_ns(backends_[0], {tool("rail-nameserver"), "--name",
+                                                                "x", "--bind", "198.18.9.9"}),
+                                           "/dev/null", file("bad.err")));
   auto code = child.wait(milliseconds(3000));
   ASSERT_TRUE(code);
   EXPECT_EQ(*code, 2);
-  EXPECT_NE(testing::read_file(dir_.file("bad.err")).find("cannot bind 198.18.9.9:8080/tcp"),
-            std::string::npos);
+  EXPECT_NE(read_file(file("bad.err")).find("cannot bind 198.18.9.9:8080/tcp"), std::string::npos);
 }
 
 TEST_F(TrafficLiveTest, MconnectSeesBothBackendsOverTcpUdpAndIpv6) {
@@ -280,26 +287,26 @@ TEST_F(TrafficLiveTest, MconnectCountsFailuresAndExitsOne) {
 }
 
 TEST_F(TrafficLiveTest, CtrafficLosesExactlyTheKilledBackendsConnectionsAndReconnects) {
-  const std::string json_path = dir_.file("ct.json");
-  const std::string svg_path = dir_.file("ct.svg");
+  const std::string json_path = file("ct.json");
+  const std::string svg_path = file("ct.svg");
   ASSERT_OK_AND_TAKE(
       ctraffic, start_in_client({tool("rail-ctraffic"), "--target", kTarget, "--connections", "20",
                                  "--rate", "20", "--duration", "4s", "--sources", kSources,
                                  "--progress", "--json-out", json_path, "--svg-out", svg_path},
                                 "ct"));
   std::this_thread::sleep_for(milliseconds(1300));
-  servers_[0]->signal(SIGTERM);
-  auto b1_exit = servers_[0]->wait(milliseconds(3000));
+  servers_[0].signal(SIGTERM);
+  auto b1_exit = servers_[0].wait(milliseconds(3000));
   ASSERT_TRUE(b1_exit);
   EXPECT_EQ(*b1_exit, 0);
   auto code = ctraffic.wait(milliseconds(10000));
   ASSERT_TRUE(code);
-  const std::string out = testing::read_file(dir_.file("ct.out"));
-  const std::string err = testing::read_file(dir_.file("ct.err"));
+  const std::string out = read_file(file("ct.out"));
+  const std::string err = read_file(file("ct.err"));
   SCOPED_TRACE(out + err);
   EXPECT_EQ(*code, 0);
 
-  json j = parse_json(testing::read_file(json_path));
+  json j = parse_json(read_file(json_path));
   const json& summary = j["summary"];
   const int on_b1 = summary["initial_backends"].value("b1", 0);
   const int on_b2 = summary["initial_backends"].value("b2", 0);
@@ -335,7 +342,7 @@ TEST_F(TrafficLiveTest, CtrafficLosesExactlyTheKilledBackendsConnectionsAndRecon
   EXPECT_NE(err.find("t=1s alive=20 lost=0(+0)"), std::string::npos);
   EXPECT_NE(err.find("t=4s alive=20"), std::string::npos);
   // The SVG chart was written with its three series.
-  const std::string svg = testing::read_file(svg_path);
+  const std::string svg = read_file(svg_path);
   EXPECT_TRUE(svg.starts_with("<?xml")) << svg.substr(0, 100);
   EXPECT_TRUE(svg.ends_with("</svg>\n"));
   for (const char* series : {"alive", "lost (total)", "reconnected (total)"}) {
@@ -344,21 +351,21 @@ TEST_F(TrafficLiveTest, CtrafficLosesExactlyTheKilledBackendsConnectionsAndRecon
 }
 
 TEST_F(TrafficLiveTest, CtrafficWithoutReconnectKeepsOnlyTheSurvivorsAndHonoursTheStopFile) {
-  const std::string json_path = dir_.file("ct.json");
-  const std::string stop_file = dir_.file("stop");
+  const std::string json_path = file("ct.json");
+  const std::string stop_file = file("stop");
   ASSERT_OK_AND_TAKE(
       ctraffic, start_in_client({tool("rail-ctraffic"), "--target", kTarget, "--connections", "20",
                                  "--duration", "30s", "--sources", kSources, "--no-reconnect",
                                  "--stop-file", stop_file, "--json-out", json_path},
                                 "ct"));
   std::this_thread::sleep_for(milliseconds(1000));
-  servers_[1]->signal(SIGTERM);
+  servers_[1].signal(SIGTERM);
   std::this_thread::sleep_for(milliseconds(500));
   std::ofstream(stop_file) << "stop\n";
   auto code = ctraffic.wait(milliseconds(5000));  // far less than --duration 30s
   ASSERT_TRUE(code);
   EXPECT_EQ(*code, 0);
-  json j = parse_json(testing::read_file(json_path));
+  json j = parse_json(read_file(json_path));
   SCOPED_TRACE(j.dump());
   EXPECT_LT(j["duration_s"].get<double>(), 5);
   EXPECT_EQ(j["interrupted"], true);

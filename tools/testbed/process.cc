@@ -175,8 +175,12 @@ void Spawner::loop() {
   }
 }
 
+Result<Process> Spawner::spawn(const std::vector<std::string>& argv, const std::string& log_path) {
+  return spawn(argv, log_path, log_path);
+}
+
 Result<Process> Spawner::spawn(const std::vector<std::string>& argv_in,
-                               const std::string& log_path) {
+                               const std::string& stdout_path, const std::string& stderr_path) {
   std::promise<Result<Process>> done;
   auto future = done.get_future();
   {
@@ -184,9 +188,18 @@ Result<Process> Spawner::spawn(const std::vector<std::string>& argv_in,
     jobs_.push_back([&] {
       std::vector<std::string> argv = argv_in;
       std::vector<char*> args = c_argv(argv);
-      const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-      if (log < 0) {
-        done.set_value(errno_error("open " + log_path));
+      const int out = open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      if (out < 0) {
+        done.set_value(errno_error("open " + stdout_path));
+        return;
+      }
+      const int err =
+          stderr_path == stdout_path
+              ? out
+              : open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      if (err < 0) {
+        done.set_value(errno_error("open " + stderr_path));
+        close(out);
         return;
       }
       const pid_t parent = getpid();
@@ -196,8 +209,8 @@ Result<Process> Spawner::spawn(const std::vector<std::string>& argv_in,
         if (getppid() != parent) _exit(127);  // the testbed died before prctl
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0) dup2(devnull, 0);
-        dup2(log, 1);
-        dup2(log, 2);
+        dup2(out, 1);
+        dup2(err, 2);
         // Default signal dispositions and an empty mask, whatever the testbed blocks.
         sigset_t none;
         sigemptyset(&none);
@@ -205,7 +218,8 @@ Result<Process> Spawner::spawn(const std::vector<std::string>& argv_in,
         execvp(args[0], args.data());
         _exit(127);
       }
-      close(log);
+      if (err != out) close(err);
+      close(out);
       if (pid < 0) {
         done.set_value(errno_error("fork"));
         return;

@@ -75,6 +75,9 @@ class Spawner {
   // stdin /dev/null, SIGKILL on the testbed's death. Error if fork/exec or the log fails
   // (an exec failure shows as exit status 127 of the process).
   Result<Process> spawn(const std::vector<std::string>& argv, const std::string& log_path);
+  // The same with stdout and stderr appended to two files (for callers that parse one of them).
+  Result<Process> spawn(const std::vector<std::string>& argv, const std::string& stdout_path,
+                        const std::string& stderr_path);
 
  private:
   void loop();
