@@ -428,6 +428,7 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     RAIL_TRY(remove(map_fd("rail_maglev_tables"), &slot, "free Maglev slot"));
     tables_.erase(slot);
     table_inputs_.erase(slot);
+    live_tables_.erase(slot);
   }
   for (uint32_t id : backend_ids_) {
     if (std::binary_search(live_ids.begin(), live_ids.end(), id)) continue;

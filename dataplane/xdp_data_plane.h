@@ -23,6 +23,7 @@
 #include "core/maglev/maglev_table.h"
 #include "dataplane/data_plane.h"
 #include "dataplane/id_registry.h"
+#include "dataplane/maglev_map_pool.h"
 #include "dataplane/table_swapper.h"
 #include "dataplane/xdp_attachment.h"
 
@@ -77,7 +78,7 @@ class XdpDataPlane final : public DataPlane {
   Status write_table(uint32_t slot, const Service& service, const MaglevTable& table,
                      const std::vector<uint32_t>& ids);
   Status write_filter(const std::vector<uint64_t>& words);
-  int swap_table(int outer_fd, uint32_t slot, int inner_fd);
+  int swap_table(int outer_fd, uint32_t slot, int inner_fd, std::shared_future<int>& done);
   Status bump_service_gen();
 
   std::unique_ptr<Owner> owner_;
@@ -124,9 +125,14 @@ class XdpDataPlane final : public DataPlane {
   std::vector<uint64_t> vip_filter_;     // rail_vip_filter words as written (empty: unknown)
   std::vector<uint32_t> applied_slots_;  // [config service index] -> slot
   std::vector<std::vector<uint32_t>> applied_backends_;  // [service][backend] -> id
+  // The inner map in each slot that this process put there (filled through its mapping), and
+  // maps swapped out, reused once their grace period is over. Before grace_waits_ and
+  // swapper_: the workers are joined before these maps close.
+  std::map<uint32_t, InnerTableMap> live_tables_;
+  MaglevMapPool map_pool_;
   // Table swaps whose kernel call still waits out its RCU grace period (swap_table); last, so
   // they are joined before the maps and program go.
-  std::vector<std::future<int>> grace_waits_;
+  std::vector<std::shared_future<int>> grace_waits_;
   TableSwapper swapper_;
 };
 

@@ -1,6 +1,5 @@
 // XdpDataPlane: Maglev tables: a new inner map filled through mmap, swapped into its outer slot.
 #include <bpf/bpf.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -8,6 +7,7 @@
 #include <future>
 #include <utility>
 
+#include "core/unique_fd.h"
 #include "dataplane/libbpf_error.h"
 #include "dataplane/map_ops.h"
 #include "dataplane/xdp_data_plane.h"
@@ -15,57 +15,25 @@
 namespace rail::dataplane {
 namespace {
 
-// An owned fd, closed at scope end (the inner maps: the outer map keeps its own reference).
-class OwnedFd {
- public:
-  explicit OwnedFd(int fd) : fd_(fd) {}
-  OwnedFd(OwnedFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  OwnedFd& operator=(OwnedFd&& other) noexcept {
-    std::swap(fd_, other.fd_);
-    return *this;
-  }
-  OwnedFd(const OwnedFd&) = delete;
-  OwnedFd& operator=(const OwnedFd&) = delete;
-  ~OwnedFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  const int& fd() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-// A new inner Maglev map of `entries` u32 holding `values` from index 0 (the rest stays 0).
-// A BPF_F_MMAPABLE map is filled through a shared mapping, no system call per entry (~0.1 ms
-// for 65538 entries); otherwise by one batch update, which the kernel still runs entry by entry
-// with two user copies each (~25 ms for 65538 entries on the 2-core VM: docs/raild.md).
-Result<OwnedFd> new_table_map(uint32_t entries, const std::vector<uint32_t>& values, bool fast,
-                              bool mmapable, const std::string& what) {
-  const uint32_t flags =
-      (fast ? 0u : uint32_t(BPF_F_INNER_MAP)) | (mmapable ? uint32_t(BPF_F_MMAPABLE) : 0u);
-  LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
+// A new inner Maglev map of `entries` u32 holding `values` from index 0 (the rest stays 0),
+// filled by one batch update: only for outer maps pinned by a build whose inner template was
+// not BPF_F_MMAPABLE (the others take InnerTableMaps from map_pool_, filled through their
+// mapping). The kernel runs a batch entry by entry with two user copies each (~25 ms for 65538
+// entries on the 2-core VM: docs/raild.md). The caller's fd may close once the map is swapped
+// in: the outer map keeps its own reference.
+Result<UniqueFd> new_table_map(uint32_t entries, const std::vector<uint32_t>& values, bool fast,
+                               const std::string& what) {
+  LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = fast ? 0u : uint32_t(BPF_F_INNER_MAP));
   const int created = bpf_map_create(BPF_MAP_TYPE_ARRAY, "rail_maglev", sizeof(uint32_t),
                                      sizeof(uint32_t), entries, &opts);
   if (created < 0) return libbpf_error("create " + what, created);
-  OwnedFd map(created);
-  if (mmapable) {
-    // The kernel stores array values 8-byte aligned: entry i is at byte 8 * i.
-    constexpr size_t kStride = 8;
-    const size_t bytes = values.size() * kStride;
-    void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, map.fd(), 0);
-    if (mem == MAP_FAILED) return errno_error("mmap " + what);
-    auto* base = static_cast<uint8_t*>(mem);
-    for (size_t i = 0; i < values.size(); ++i)
-      std::memcpy(base + i * kStride, &values[i], sizeof(uint32_t));
-    munmap(mem, bytes);
-    return map;
-  }
+  UniqueFd map(created);
   std::vector<uint32_t> keys(values.size());
   for (uint32_t i = 0; i < keys.size(); ++i) keys[i] = i;
   uint32_t count = uint32_t(values.size());
-  if (bpf_map_update_batch(map.fd(), keys.data(), values.data(), &count, nullptr) != 0)
+  if (bpf_map_update_batch(map.get(), keys.data(), values.data(), &count, nullptr) != 0)
     for (uint32_t i = 0; i < keys.size(); ++i)
-      RAIL_TRY(update(map.fd(), &keys[i], &values[i], what));
+      RAIL_TRY(update(map.get(), &keys[i], &values[i], what));
   return map;
 }
 
@@ -91,18 +59,38 @@ Status XdpDataPlane::write_table(uint32_t slot, const Service& service, const Ma
   const uint32_t entries = fast ? RAIL_MAGLEV_FAST_ENTRIES : uint32_t(values.size());
   const char* outer = fast ? "rail_maglev_fast" : "rail_maglev_tables";
   const char* other = fast ? "rail_maglev_tables" : "rail_maglev_fast";
-  auto inner = new_table_map(entries, values, fast, mmap_tables_, what);
-  if (!inner) return inner.error();
-  int err = swap_table(map_fd(outer), slot, inner->fd());
+  const int outer_fd = map_fd(outer);
+  std::shared_future<int> swapped_out;  // the update that takes the old map out of `outer`
+  int err = EINVAL;
+  if (mmap_tables_) {
+    auto inner = map_pool_.take(entries, !fast, what);
+    if (!inner) return inner.error();
+    inner->write(values);
+    err = swap_table(outer_fd, slot, inner->fd(), swapped_out);
+    if (err == 0) {
+      // The slot's previous map is reusable once nothing can read it: after the update that
+      // swapped it out returns if it was in `outer`, after the removal below if in `other`.
+      auto old = live_tables_.find(slot);
+      if (old != live_tables_.end() && old->second.inner_template() == !fast) {
+        map_pool_.retire(std::move(old->second), swapped_out);
+        live_tables_.erase(old);
+      }
+      live_tables_.insert_or_assign(slot, std::move(*inner));
+    }
+  }
   if (err == EINVAL && mmap_tables_) {
     // Outer maps pinned by a build whose inner template was not BPF_F_MMAPABLE refuse a
     // mmapable inner map: fill tables by batch from now on.
     mmap_tables_ = false;
-    inner = new_table_map(entries, values, fast, false, what);
+  }
+  if (!mmap_tables_) {
+    auto inner = new_table_map(entries, values, fast, what);
     if (!inner) return inner.error();
-    err = swap_table(map_fd(outer), slot, inner->fd());
+    err = swap_table(outer_fd, slot, inner->get(), swapped_out);
+    if (err == 0) live_tables_.erase(slot);
   }
   if (err != 0) return make_error(ErrorCode::kSystem, "swap in " + what + ": " + strerror(err));
+  // A removal returns after its own grace period (the kernel waits as for an update).
   Status st = remove(map_fd(other), &slot, "move " + what);
   if (st) tables_[slot] = std::move(values);
   return st;
@@ -112,10 +100,11 @@ Status XdpDataPlane::write_table(uint32_t slot, const Service& service, const Ma
 // grace period for programs still running on the old table (synchronize_rcu: 8-16 ms on the
 // 2-core VM, most of an API change's latency). The update runs on a TableSwapper worker; this
 // returns as soon as the slot holds `inner_fd`'s map, so every program run that starts after
-// it uses the new table, while the wait finishes behind (grace_waits_). Returns 0 or the
-// errno of a failed update.
-int XdpDataPlane::swap_table(int outer_fd, uint32_t slot, int inner_fd) {
-  std::erase_if(grace_waits_, [](std::future<int>& f) {
+// it uses the new table, while the wait finishes behind (grace_waits_; `done` becomes ready
+// when it has). Returns 0 or the errno of a failed update.
+int XdpDataPlane::swap_table(int outer_fd, uint32_t slot, int inner_fd,
+                             std::shared_future<int>& done) {
+  std::erase_if(grace_waits_, [](const std::shared_future<int>& f) {
     return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
   });
   bpf_map_info info{};
@@ -123,16 +112,20 @@ int XdpDataPlane::swap_table(int outer_fd, uint32_t slot, int inner_fd) {
   if (bpf_obj_get_info_by_fd(inner_fd, &info, &len) != 0) return errno;
   // The worker resolves both fds before the exchange: once the slot shows the new map, it no
   // longer needs `inner_fd` (the caller may close it).
-  std::future<int> update = swapper_.start(outer_fd, slot, inner_fd);
+  std::shared_future<int> update = swapper_.start(outer_fd, slot, inner_fd).share();
   // The exchange takes microseconds once the worker runs: poll without sleeping for a while
   // (a sleeping caller had to wait for a CPU again under load: ~4 ms at p90), then every 50 us.
   const auto spin_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
   for (;;) {
     const auto wait = std::chrono::steady_clock::now() < spin_until ? std::chrono::microseconds(0)
                                                                     : std::chrono::microseconds(50);
-    if (update.wait_for(wait) == std::future_status::ready) return update.get();
+    if (update.wait_for(wait) == std::future_status::ready) {
+      done = update;
+      return update.get();
+    }
     uint32_t id = 0;
     if (bpf_map_lookup_elem(outer_fd, &slot, &id) == 0 && id == info.id) {
+      done = update;
       grace_waits_.push_back(std::move(update));
       return 0;
     }
