@@ -30,20 +30,20 @@ class BackendServer {
   BackendServer& operator=(const BackendServer&) = delete;
 
   Status start() {
-    Fd listener;
+    UniqueFd listener;
     Status st = ns_.run([&]() -> Status {
       auto s = tcp_socket(1000);
       if (!s) return s.error();
       sockaddr_in any = sockaddr_v4("0.0.0.0", port_);
-      if (bind(s->fd, reinterpret_cast<sockaddr*>(&any), sizeof(any)) != 0)
+      if (bind(s->get(), reinterpret_cast<sockaddr*>(&any), sizeof(any)) != 0)
         return dataplane::errno_error("bind");
-      if (listen(s->fd, 64) != 0) return dataplane::errno_error("listen");
+      if (listen(s->get(), 64) != 0) return dataplane::errno_error("listen");
       listener = std::move(*s);
       return ok();
     });
     if (!st) return st;
     stop_ = false;
-    thread_ = std::thread([this, l = std::move(listener)] { serve(l.fd); });
+    thread_ = std::thread([this, l = std::move(listener)] { serve(l.get()); });
     return ok();
   }
 
@@ -59,11 +59,11 @@ class BackendServer {
     while (!stop_) {
       pollfd p{listener, POLLIN, 0};
       if (poll(&p, 1, 20) <= 0) continue;
-      Fd conn(accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
-      if (conn.fd < 0) continue;
+      UniqueFd conn(accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+      if (!conn.valid()) continue;
       timeval timeout{1, 0};
-      setsockopt(conn.fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-      (void)!send(conn.fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+      setsockopt(conn.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+      (void)!send(conn.get(), answer.data(), answer.size(), MSG_NOSIGNAL);
     }
   }
 

@@ -30,7 +30,6 @@ namespace {
 
 using dataplane::XdpDataPlane;
 using e2e::bound_socket;
-using e2e::Fd;
 using e2e::Netns;
 using e2e::SingleNodeTopology;
 using e2e::sockaddr_v4;
@@ -133,7 +132,7 @@ class BalancerLiveTest : public ::testing::Test {
 };
 
 TEST_F(BalancerLiveTest, UdpFlowsReachTheBackendTheReferenceForwarderPicks) {
-  std::vector<Fd> services(kBackends);
+  std::vector<UniqueFd> services(kBackends);
   for (int i = 0; i < kBackends; ++i) {
     ASSERT_TRUE(backend(i).run([&]() -> Status {
       auto s = bound_socket(SOCK_DGRAM, kVip, kUdpPort);
@@ -143,7 +142,7 @@ TEST_F(BalancerLiveTest, UdpFlowsReachTheBackendTheReferenceForwarderPicks) {
     }));
   }
   // One socket per flow (source port), all created in the client namespace.
-  std::vector<Fd> clients(kUdpFlows);
+  std::vector<UniqueFd> clients(kUdpFlows);
   ASSERT_TRUE(client().run([&]() -> Status {
     for (int f = 0; f < kUdpFlows; ++f) {
       auto s = bound_socket(SOCK_DGRAM, kClientIp, uint16_t(kFirstUdpSourcePort + f));
@@ -161,7 +160,7 @@ TEST_F(BalancerLiveTest, UdpFlowsReachTheBackendTheReferenceForwarderPicks) {
     ++per_backend[size_t(expected[sport])];
     const std::string msg = "flow " + std::to_string(sport);
     sockaddr_in to = sockaddr_v4(kVip, kUdpPort);
-    ASSERT_EQ(sendto(clients[size_t(f)].fd, msg.data(), msg.size(), 0,
+    ASSERT_EQ(sendto(clients[size_t(f)].get(), msg.data(), msg.size(), 0,
                      reinterpret_cast<sockaddr*>(&to), sizeof(to)),
               ssize_t(msg.size()));
   }
@@ -170,7 +169,7 @@ TEST_F(BalancerLiveTest, UdpFlowsReachTheBackendTheReferenceForwarderPicks) {
 
   std::map<uint16_t, int> arrived;  // source port -> backend that got it
   std::vector<int> fds;
-  for (const Fd& s : services) fds.push_back(s.fd);
+  for (const UniqueFd& s : services) fds.push_back(s.get());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (int(arrived.size()) < kUdpFlows && std::chrono::steady_clock::now() < deadline) {
     const int i = wait_readable(fds, 200);
@@ -195,17 +194,17 @@ TEST_F(BalancerLiveTest, UdpFlowsReachTheBackendTheReferenceForwarderPicks) {
 }
 
 TEST_F(BalancerLiveTest, TcpConnectionThroughTheVipEchoesALine) {
-  std::vector<Fd> listeners(kBackends);
+  std::vector<UniqueFd> listeners(kBackends);
   for (int i = 0; i < kBackends; ++i) {
     ASSERT_TRUE(backend(i).run([&]() -> Status {
       auto s = bound_socket(SOCK_STREAM, kVip, kTcpPort);
       if (!s) return s.error();
-      if (listen(s->fd, 4) != 0) return dataplane::errno_error("listen");
+      if (listen(s->get(), 4) != 0) return dataplane::errno_error("listen");
       listeners[size_t(i)] = std::move(*s);
       return ok();
     }));
   }
-  Fd conn;
+  UniqueFd conn;
   ASSERT_TRUE(client().run([&]() -> Status {
     auto s = bound_socket(SOCK_STREAM, kClientIp, kTcpSourcePort);
     if (!s) return s.error();
@@ -214,34 +213,34 @@ TEST_F(BalancerLiveTest, TcpConnectionThroughTheVipEchoesALine) {
   }));
   // SYN via Rail to a backend, SYN-ACK from the VIP directly back, ACK via Rail again.
   sockaddr_in vip = sockaddr_v4(kVip, kTcpPort);
-  ASSERT_EQ(connect(conn.fd, reinterpret_cast<sockaddr*>(&vip), sizeof(vip)), 0)
+  ASSERT_EQ(connect(conn.get(), reinterpret_cast<sockaddr*>(&vip), sizeof(vip)), 0)
       << "connect: " << strerror(errno);
   const std::string line = "hello through rail\n";
-  ASSERT_EQ(send(conn.fd, line.data(), line.size(), 0), ssize_t(line.size()));
+  ASSERT_EQ(send(conn.get(), line.data(), line.size(), 0), ssize_t(line.size()));
 
   std::vector<int> fds;
-  for (const Fd& s : listeners) fds.push_back(s.fd);
+  for (const UniqueFd& s : listeners) fds.push_back(s.get());
   const int chosen = wait_readable(fds, 3000);
   ASSERT_GE(chosen, 0) << "no backend accepted the connection";
   EXPECT_EQ(chosen, expected_backend(Protocol::kTcp, kTcpSourcePort, kTcpPort));
-  Fd accepted(accept(fds[size_t(chosen)], nullptr, nullptr));
-  ASSERT_GE(accepted.fd, 0) << strerror(errno);
+  UniqueFd accepted(accept(fds[size_t(chosen)], nullptr, nullptr));
+  ASSERT_GE(accepted.get(), 0) << strerror(errno);
   timeval timeout{3, 0};
-  setsockopt(accepted.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  setsockopt(accepted.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
 
   std::string got;
   char buf[256];
   while (got.find('\n') == std::string::npos) {
-    ssize_t n = recv(accepted.fd, buf, sizeof(buf), 0);
+    ssize_t n = recv(accepted.get(), buf, sizeof(buf), 0);
     ASSERT_GT(n, 0) << "backend read: " << strerror(errno);
     got.append(buf, size_t(n));
   }
   EXPECT_EQ(got, line);
-  ASSERT_EQ(send(accepted.fd, got.data(), got.size(), 0), ssize_t(got.size()));  // DSR reply
+  ASSERT_EQ(send(accepted.get(), got.data(), got.size(), 0), ssize_t(got.size()));  // DSR reply
 
   std::string echoed;
   while (echoed.size() < line.size()) {
-    ssize_t n = recv(conn.fd, buf, sizeof(buf), 0);
+    ssize_t n = recv(conn.get(), buf, sizeof(buf), 0);
     ASSERT_GT(n, 0) << "client read: " << strerror(errno);
     echoed.append(buf, size_t(n));
   }

@@ -21,7 +21,6 @@ namespace rail {
 namespace {
 
 using dataplane::DecapProgram;
-using e2e::Fd;
 using e2e::Netns;
 using e2e::sockaddr_v4;
 using e2e::VethPair;
@@ -38,22 +37,22 @@ IpAddress ip(const char* text) {
 
 // A UDP socket bound to addr:port with a 2 s receive timeout, created by the calling thread
 // (so in its namespace).
-Result<Fd> bound_udp_socket(const char* addr, uint16_t port) {
-  Fd s(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (s.fd < 0) return dataplane::errno_error("socket");
+Result<UniqueFd> bound_udp_socket(const char* addr, uint16_t port) {
+  UniqueFd s(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!s.valid()) return dataplane::errno_error("socket");
   timeval timeout{2, 0};
-  setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   sockaddr_in sa = sockaddr_v4(addr, port);
-  if (bind(s.fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
+  if (bind(s.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
     return dataplane::errno_error(std::string("bind ") + addr);
   }
   return s;
 }
 
-Result<std::string> receive(const Fd& s, sockaddr_in* from) {
+Result<std::string> receive(const UniqueFd& s, sockaddr_in* from) {
   char buf[2048];
   socklen_t len = sizeof(*from);
-  ssize_t n = recvfrom(s.fd, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(from), &len);
+  ssize_t n = recvfrom(s.get(), buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(from), &len);
   if (n < 0) return dataplane::errno_error("recvfrom");
   return std::string(buf, static_cast<size_t>(n));
 }
@@ -123,17 +122,17 @@ class DecapLiveTest : public ::testing::TestWithParam<LiveCase> {
         auto s = bound_udp_socket(kClientIp, 0xc001);
         if (!s) return s.error();
         sockaddr_in to = sockaddr_v4(kBackendIp, RAIL_DECAP_DEFAULT_GUE_PORT);
-        if (sendto(s->fd, inner.data(), inner.size(), 0, reinterpret_cast<sockaddr*>(&to),
+        if (sendto(s->get(), inner.data(), inner.size(), 0, reinterpret_cast<sockaddr*>(&to),
                    sizeof(to)) < 0) {
           return dataplane::errno_error("sendto GUE");
         }
         return ok();
       }
       payload.insert(payload.end(), inner.begin(), inner.end());
-      Fd raw(socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, proto));
-      if (raw.fd < 0) return dataplane::errno_error("raw socket");
+      UniqueFd raw(socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, proto));
+      if (!raw.valid()) return dataplane::errno_error("raw socket");
       sockaddr_in to = sockaddr_v4(kBackendIp, 0);
-      if (sendto(raw.fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to),
+      if (sendto(raw.get(), payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to),
                  sizeof(to)) < 0) {
         return dataplane::errno_error("sendto raw");
       }
@@ -149,7 +148,7 @@ class DecapLiveTest : public ::testing::TestWithParam<LiveCase> {
 
 TEST_P(DecapLiveTest, InnerDatagramReachesTheVipSocketAndTheReplyGoesDirect) {
   // Sockets: the service on the VIP in the backend, the client's own port for the reply.
-  Fd service, client_socket;
+  UniqueFd service, client_socket;
   ASSERT_TRUE(backend_->run([&]() -> Status {
     auto s = bound_udp_socket(kVip, kServicePort);
     if (!s) return s.error();
@@ -181,7 +180,7 @@ TEST_P(DecapLiveTest, InnerDatagramReachesTheVipSocketAndTheReplyGoesDirect) {
 
   // Direct server return: the backend answers from the VIP straight to the client.
   const std::string reply = "reply from the VIP";
-  ASSERT_EQ(sendto(service.fd, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from),
+  ASSERT_EQ(sendto(service.get(), reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from),
                    sizeof(from)),
             static_cast<ssize_t>(reply.size()));
   sockaddr_in reply_from{};
@@ -201,13 +200,13 @@ TEST_P(DecapLiveTest, InnerDatagramReachesTheVipSocketAndTheReplyGoesDirect) {
 
 TEST_P(DecapLiveTest, WithoutTheTunnelAddressNothingIsDelivered) {
   ASSERT_TRUE(program_->remove_address(ip(kBackendIp)));
-  Fd service;
+  UniqueFd service;
   ASSERT_TRUE(backend_->run([&]() -> Status {
     auto s = bound_udp_socket(kVip, kServicePort);
     if (!s) return s.error();
     service = std::move(*s);
     timeval shorter{0, 300000};
-    setsockopt(service.fd, SOL_SOCKET, SO_RCVTIMEO, &shorter, sizeof(shorter));
+    setsockopt(service.get(), SOL_SOCKET, SO_RCVTIMEO, &shorter, sizeof(shorter));
     return ok();
   }));
   send_encapsulated(packet::PacketBuilder()

@@ -1,4 +1,5 @@
-// Socket helpers shared by the live tests: an owned fd, IPv4 addresses, bounded blocking calls.
+// Socket helpers shared by the live tests: IPv4 addresses, bound sockets (rail::UniqueFd),
+// bounded blocking calls.
 //
 // Sockets are created on the calling thread, so they belong to that thread's network namespace
 // (tests call these from inside Netns::run()).
@@ -17,24 +18,10 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/unique_fd.h"
 #include "dataplane/libbpf_error.h"
 
 namespace rail::e2e {
-
-// An owned socket fd, closed on destruction.
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    std::swap(fd, o.fd);
-    return *this;
-  }
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
-};
 
 inline sockaddr_in sockaddr_v4(const std::string& addr, uint16_t port) {
   sockaddr_in sa{};
@@ -45,16 +32,16 @@ inline sockaddr_in sockaddr_v4(const std::string& addr, uint16_t port) {
 }
 
 // A socket of `type` bound to addr:port; every blocking call of it is bounded (3 s).
-inline Result<Fd> bound_socket(int type, const std::string& addr, uint16_t port) {
-  Fd s(socket(AF_INET, type | SOCK_CLOEXEC, 0));
-  if (s.fd < 0) return dataplane::errno_error("socket");
+inline Result<UniqueFd> bound_socket(int type, const std::string& addr, uint16_t port) {
+  UniqueFd s(socket(AF_INET, type | SOCK_CLOEXEC, 0));
+  if (!s.valid()) return dataplane::errno_error("socket");
   int one = 1;
-  setsockopt(s.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   timeval timeout{3, 0};  // bounds every blocking call of the test
-  setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  setsockopt(s.fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  setsockopt(s.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
   sockaddr_in sa = sockaddr_v4(addr, port);
-  if (bind(s.fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
+  if (bind(s.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
     return dataplane::errno_error("bind " + addr + ":" + std::to_string(port));
   }
   return s;

@@ -19,7 +19,7 @@ class PacedUdpSender {
  public:
   // Starts sending `count` datagrams at `rate` per second to `to` from `flows` (one socket per
   // flow, created by the caller in the client namespace).
-  PacedUdpSender(const std::vector<Fd>& flows, sockaddr_in to, int rate, int count)
+  PacedUdpSender(const std::vector<UniqueFd>& flows, sockaddr_in to, int rate, int count)
       : flows_(flows), to_(to), rate_(rate), count_(count), thread_([this] { send_all(); }) {}
   // Stops and joins: the sender never outlives its test, even after a failed ASSERT.
   ~PacedUdpSender() { stop(); }
@@ -50,7 +50,7 @@ class PacedUdpSender {
       }
       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
       const std::string msg = std::to_string(n);
-      if (sendto(flows_[size_t(n) % flows_.size()].fd, msg.data(), msg.size(), 0,
+      if (sendto(flows_[size_t(n) % flows_.size()].get(), msg.data(), msg.size(), 0,
                  reinterpret_cast<const sockaddr*>(&to_), sizeof(to_)) == ssize_t(msg.size()))
         ++sent_;
       else
@@ -58,7 +58,7 @@ class PacedUdpSender {
     }
   }
 
-  const std::vector<Fd>& flows_;
+  const std::vector<UniqueFd>& flows_;
   const sockaddr_in to_;
   const int rate_, count_;
   std::atomic<bool> stop_{false};

@@ -21,7 +21,6 @@
 namespace rail {
 namespace {
 
-using e2e::Fd;
 using e2e::Netns;
 using e2e::RouterPeerTopology;
 
@@ -88,18 +87,18 @@ class DecapProcess {
 };
 
 // A UDP socket bound to a VIP (either family) with a 3 s receive timeout.
-Result<Fd> vip_socket(const char* vip) {
+Result<UniqueFd> vip_socket(const char* vip) {
   const bool v6 = std::string(vip).find(':') != std::string::npos;
   if (!v6) return e2e::bound_socket(SOCK_DGRAM, vip, kPort);
-  Fd s(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (s.fd < 0) return dataplane::errno_error("socket");
+  UniqueFd s(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!s.valid()) return dataplane::errno_error("socket");
   timeval timeout{3, 0};
-  setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   sockaddr_in6 sa{};
   sa.sin6_family = AF_INET6;
   sa.sin6_port = htons(kPort);
   inet_pton(AF_INET6, vip, &sa.sin6_addr);
-  if (bind(s.fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
+  if (bind(s.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
     return dataplane::errno_error(std::string("bind ") + vip);
   }
   return s;
@@ -130,7 +129,7 @@ class RailDecapLiveTest : public ::testing::Test {
   // Sends one datagram from the router to vip:kPort and expects the backend's VIP socket to
   // receive exactly it, from the router's address.
   void expect_delivered(const char* vip, const char* from, const std::string& payload) {
-    Fd service;
+    UniqueFd service;
     ASSERT_TRUE(topology_->peer().run([&]() -> Status {
       auto s = vip_socket(vip);
       if (!s) return s.error();
@@ -139,7 +138,7 @@ class RailDecapLiveTest : public ::testing::Test {
     }));
     Status sent = topology_->router().run([&]() -> Status {
       auto to = IpAddress::parse(vip);
-      Fd s(socket(to->is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+      UniqueFd s(socket(to->is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
       sockaddr_storage sa{};
       socklen_t len;
       if (to->is_v4()) {
@@ -152,8 +151,8 @@ class RailDecapLiveTest : public ::testing::Test {
         inet_pton(AF_INET6, vip, &sa6->sin6_addr);
         len = sizeof(sockaddr_in6);
       }
-      if (sendto(s.fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&sa), len) <
-          0) {
+      if (sendto(s.get(), payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&sa),
+                 len) < 0) {
         return dataplane::errno_error(std::string("sendto ") + vip);
       }
       return ok();
@@ -163,7 +162,7 @@ class RailDecapLiveTest : public ::testing::Test {
     sockaddr_storage peer{};
     socklen_t peer_len = sizeof(peer);
     ssize_t n =
-        recvfrom(service.fd, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&peer), &peer_len);
+        recvfrom(service.get(), buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&peer), &peer_len);
     ASSERT_GT(n, 0) << "nothing reached the VIP socket " << vip << " (errno " << errno << ")\n"
                     << decap_->output();
     EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), payload);

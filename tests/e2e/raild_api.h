@@ -18,14 +18,14 @@ namespace rail::e2e {
 
 // A TCP socket with bounded blocking calls (connect included: SO_SNDTIMEO), created on the
 // calling thread, so in that thread's namespace.
-inline Result<Fd> tcp_socket(int timeout_ms) {
-  Fd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (s.fd < 0) return dataplane::errno_error("socket");
+inline Result<UniqueFd> tcp_socket(int timeout_ms) {
+  UniqueFd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s.valid()) return dataplane::errno_error("socket");
   int one = 1;
-  setsockopt(s.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   timeval timeout{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-  setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  setsockopt(s.fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  setsockopt(s.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
   return s;
 }
 
@@ -54,15 +54,15 @@ inline HttpResponse http_request(const Netns& ns, uint16_t port, const std::stri
     auto s = tcp_socket(2000);
     if (!s) return s.error();
     sockaddr_in api = sockaddr_v4("127.0.0.1", port);
-    if (connect(s->fd, reinterpret_cast<sockaddr*>(&api), sizeof(api)) != 0)
+    if (connect(s->get(), reinterpret_cast<sockaddr*>(&api), sizeof(api)) != 0)
       return dataplane::errno_error("connect api");
     const std::string request = method + " " + path +
                                 " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                                 "Content-Type: application/json\r\nContent-Length: " +
                                 std::to_string(body.size()) + "\r\n\r\n" + body;
-    if (send(s->fd, request.data(), request.size(), MSG_NOSIGNAL) != ssize_t(request.size()))
+    if (send(s->get(), request.data(), request.size(), MSG_NOSIGNAL) != ssize_t(request.size()))
       return dataplane::errno_error("send api");
-    const std::string raw = read_all(s->fd);
+    const std::string raw = read_all(s->get());
     const size_t space = raw.find(' ');
     const size_t end = raw.find("\r\n\r\n");
     if (space == std::string::npos || end == std::string::npos)

@@ -39,7 +39,6 @@ namespace rail::e2e::raild_live {
 
 using e2e::BackendServer;
 using e2e::Clock;
-using e2e::Fd;
 using e2e::HttpResponse;
 using e2e::Netns;
 using e2e::RaildProcess;
@@ -214,12 +213,12 @@ class RaildLiveTest : public ::testing::Test {
         auto s = tcp_socket(500);
         if (!s) return s.error();
         sockaddr_in from = sockaddr_v4(kClientIp, next_source_port_++);
-        if (bind(s->fd, reinterpret_cast<sockaddr*>(&from), sizeof(from)) != 0)
+        if (bind(s->get(), reinterpret_cast<sockaddr*>(&from), sizeof(from)) != 0)
           return dataplane::errno_error("bind client");
         sockaddr_in vip = sockaddr_v4(kVip, kPort);
         std::string got;
-        if (connect(s->fd, reinterpret_cast<sockaddr*>(&vip), sizeof(vip)) == 0)
-          got = read_all(s->fd);
+        if (connect(s->get(), reinterpret_cast<sockaddr*>(&vip), sizeof(vip)) == 0)
+          got = read_all(s->get());
         if (!got.empty() && got.back() == '\n') {
           got.pop_back();
           ++answers[got];

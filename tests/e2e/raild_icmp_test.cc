@@ -23,10 +23,10 @@ using packet::PacketBuilder;
 
 // Sends `datagram` (a whole IPv4 datagram, header included) from the calling thread's namespace.
 Status send_raw_ipv4(const std::vector<uint8_t>& datagram, const std::string& to) {
-  Fd raw(socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW));  // implies IP_HDRINCL
-  if (raw.fd < 0) return dataplane::errno_error("socket(SOCK_RAW)");
+  UniqueFd raw(socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW));  // implies IP_HDRINCL
+  if (!raw.valid()) return dataplane::errno_error("socket(SOCK_RAW)");
   sockaddr_in address = sockaddr_v4(to, 0);
-  if (sendto(raw.fd, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&address),
+  if (sendto(raw.get(), datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&address),
              sizeof(address)) != ssize_t(datagram.size()))
     return dataplane::errno_error("sendto");
   return ok();

@@ -50,7 +50,6 @@ namespace {
 
 using e2e::bound_socket;
 using e2e::Clock;
-using e2e::Fd;
 using e2e::Netns;
 using e2e::PacedUdpSender;
 using e2e::RaildProcess;
@@ -94,10 +93,10 @@ class RaildRestartTest : public ::testing::Test {
         auto sink = bound_socket(SOCK_DGRAM, kVip, kUdpPort);
         if (!sink) return sink.error();
         int buf = 4 << 20;
-        setsockopt(sink->fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf));
+        setsockopt(sink->get(), SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf));
         auto listener = bound_socket(SOCK_STREAM, "0.0.0.0", kCheckPort);
         if (!listener) return listener.error();
-        if (listen(listener->fd, 64) != 0) return dataplane::errno_error("listen");
+        if (listen(listener->get(), 64) != 0) return dataplane::errno_error("listen");
         sinks_.push_back(std::move(*sink));
         listeners_.push_back(std::move(*listener));
         return ok();
@@ -155,8 +154,8 @@ class RaildRestartTest : public ::testing::Test {
   // until told to stop and the sinks are dry.
   void receive() {
     std::vector<pollfd> p;
-    for (const Fd& s : sinks_) p.push_back(pollfd{s.fd, POLLIN, 0});
-    for (const Fd& l : listeners_) p.push_back(pollfd{l.fd, POLLIN, 0});
+    for (const UniqueFd& s : sinks_) p.push_back(pollfd{s.get(), POLLIN, 0});
+    for (const UniqueFd& l : listeners_) p.push_back(pollfd{l.get(), POLLIN, 0});
     for (;;) {
       for (auto& x : p) x.revents = 0;
       const int ready = poll(p.data(), p.size(), 200);
@@ -167,7 +166,7 @@ class RaildRestartTest : public ::testing::Test {
       for (size_t i = 0; i < p.size(); ++i) {
         if (!(p[i].revents & POLLIN)) continue;
         if (i >= sinks_.size()) {
-          Fd conn(accept4(p[i].fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+          UniqueFd conn(accept4(p[i].fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
           continue;
         }
         char buf[64];
@@ -220,7 +219,7 @@ class RaildRestartTest : public ::testing::Test {
 
   TempDir dir_{"rail-e2e-raildrestart-"};
   std::unique_ptr<SingleNodeTopology> topology_;
-  std::vector<Fd> sinks_, listeners_;  // [n - 1] is backend n
+  std::vector<UniqueFd> sinks_, listeners_;  // [n - 1] is backend n
   std::thread receiver_;
   std::atomic<bool> stop_receiver_{false};
   std::mutex mu_;
@@ -240,7 +239,7 @@ TEST_F(RaildRestartTest, SteadyUdpStreamLosesNothingAcrossARaildRestart) {
   ASSERT_TRUE(ready && raild_->running()) << logs();
   ASSERT_TRUE(wait_until([&] { return all_up(); }, 5, kPoll)) << describe_states() << logs();
 
-  std::vector<Fd> clients(kFlows);
+  std::vector<UniqueFd> clients(kFlows);
   ASSERT_TRUE(client().run([&]() -> Status {
     for (int f = 0; f < kFlows; ++f) {
       auto s = bound_socket(SOCK_DGRAM, kClientIp, uint16_t(kFirstSourcePort + f));

@@ -40,7 +40,6 @@ namespace {
 
 using dataplane::XdpDataPlane;
 using e2e::bound_socket;
-using e2e::Fd;
 using e2e::Netns;
 using e2e::PacedUdpSender;
 using e2e::SingleNodeTopology;
@@ -147,18 +146,18 @@ class RestartLiveTest : public ::testing::Test {
 };
 
 TEST_F(RestartLiveTest, SteadyUdpStreamLosesNothingAcrossARestart) {
-  std::vector<Fd> sinks(kBackends);
+  std::vector<UniqueFd> sinks(kBackends);
   for (int i = 0; i < kBackends; ++i) {
     ASSERT_TRUE(backend(i).run([&]() -> Status {
       auto s = bound_socket(SOCK_DGRAM, kVip, kUdpPort);
       if (!s) return s.error();
       int buf = 4 << 20;
-      setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf));
+      setsockopt(s->get(), SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf));
       sinks[size_t(i)] = std::move(*s);
       return ok();
     }));
   }
-  std::vector<Fd> clients(kFlows);
+  std::vector<UniqueFd> clients(kFlows);
   ASSERT_TRUE(client().run([&]() -> Status {
     for (int f = 0; f < kFlows; ++f) {
       auto s = bound_socket(SOCK_DGRAM, kClientIp, uint16_t(kFirstSourcePort + f));
@@ -173,7 +172,7 @@ TEST_F(RestartLiveTest, SteadyUdpStreamLosesNothingAcrossARestart) {
   std::map<std::pair<uint16_t, int>, int> received;
   std::thread receiver([&] {
     std::vector<int> fds;
-    for (const Fd& s : sinks) fds.push_back(s.fd);
+    for (const UniqueFd& s : sinks) fds.push_back(s.get());
     while (true) {
       const int i = wait_readable(fds, 200);
       if (i < 0) {

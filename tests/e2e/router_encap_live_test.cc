@@ -25,7 +25,6 @@
 namespace rail {
 namespace {
 
-using e2e::Fd;
 using e2e::Netns;
 using e2e::RouterPeerTopology;
 
@@ -51,13 +50,13 @@ class RouterEncapLiveTest : public ::testing::Test {
 
     // Every frame arriving on the node's interface, from before the first datagram is sent.
     Status opened = topology_->peer().run([&]() -> Status {
-      Fd s(socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL)));
-      if (s.fd < 0) return dataplane::errno_error("AF_PACKET socket");
+      UniqueFd s(socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL)));
+      if (!s.valid()) return dataplane::errno_error("AF_PACKET socket");
       sockaddr_ll sll{};
       sll.sll_family = AF_PACKET;
       sll.sll_protocol = htons(ETH_P_ALL);
       sll.sll_ifindex = static_cast<int>(if_nametoindex("rn0"));
-      if (bind(s.fd, reinterpret_cast<sockaddr*>(&sll), sizeof(sll)) != 0) {
+      if (bind(s.get(), reinterpret_cast<sockaddr*>(&sll), sizeof(sll)) != 0) {
         return dataplane::errno_error("bind AF_PACKET to rn0");
       }
       capture_ = std::move(s);
@@ -67,15 +66,15 @@ class RouterEncapLiveTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    capture_ = Fd();
+    capture_ = UniqueFd();
     topology_.reset();  // the encapsulator detaches in the router namespace first
   }
 
   // One UDP datagram from the router namespace's own stack.
   void send_udp(int family, const char* dst, uint16_t port, const std::string& payload) {
     Status sent = topology_->router().run([&]() -> Status {
-      Fd s(socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-      if (s.fd < 0) return dataplane::errno_error("socket");
+      UniqueFd s(socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+      if (!s.valid()) return dataplane::errno_error("socket");
       sockaddr_storage to{};
       socklen_t len;
       if (family == AF_INET) {
@@ -91,8 +90,8 @@ class RouterEncapLiveTest : public ::testing::Test {
         inet_pton(AF_INET6, dst, &sa->sin6_addr);
         len = sizeof(*sa);
       }
-      if (sendto(s.fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to), len) <
-          0) {
+      if (sendto(s.get(), payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                 len) < 0) {
         return dataplane::errno_error(std::string("sendto ") + dst);
       }
       return ok();
@@ -104,9 +103,9 @@ class RouterEncapLiveTest : public ::testing::Test {
   std::optional<Frame> capture_with(const std::string& payload) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     while (std::chrono::steady_clock::now() < deadline) {
-      if (e2e::wait_readable({capture_.fd}, 200) < 0) continue;
+      if (e2e::wait_readable({capture_.get()}, 200) < 0) continue;
       Frame frame(4096);
-      ssize_t n = recv(capture_.fd, frame.data(), frame.size(), 0);
+      ssize_t n = recv(capture_.get(), frame.data(), frame.size(), 0);
       if (n <= 0) continue;
       frame.resize(static_cast<size_t>(n));
       if (std::search(frame.begin(), frame.end(), payload.begin(), payload.end()) != frame.end()) {
@@ -117,7 +116,7 @@ class RouterEncapLiveTest : public ::testing::Test {
   }
 
   std::unique_ptr<RouterPeerTopology> topology_;
-  Fd capture_;
+  UniqueFd capture_;
 };
 
 Frame bytes_of(const Frame& f, size_t from, size_t count) {

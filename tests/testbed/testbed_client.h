@@ -15,23 +15,11 @@
 #include <map>
 #include <string>
 
+#include "core/unique_fd.h"
 #include "dataplane/netns_exec.h"
 #include "tools/testbed/testbed.h"
 
 namespace rail::testbed::test {
-
-struct OwnedFd {
-  int fd = -1;
-  explicit OwnedFd(int f = -1) : fd(f) {}
-  OwnedFd(OwnedFd&& o) noexcept : fd(o.fd) { o.fd = -1; }
-  OwnedFd& operator=(OwnedFd&& o) noexcept {
-    std::swap(fd, o.fd);
-    return *this;
-  }
-  ~OwnedFd() {
-    if (fd >= 0) close(fd);
-  }
-};
 
 inline socklen_t to_sockaddr(const IpAddress& a, uint16_t port, sockaddr_storage& out) {
   std::memset(&out, 0, sizeof(out));
@@ -54,23 +42,23 @@ inline socklen_t to_sockaddr(const IpAddress& a, uint16_t port, sockaddr_storage
 // The answer ("b3 LINE"), or "" when nothing came within timeout_ms.
 inline std::string ask(bool udp, const IpAddress& source, const IpAddress& dst, uint16_t port,
                        const std::string& line, int timeout_ms = 1000) {
-  OwnedFd s(socket(source.is_v4() ? AF_INET : AF_INET6,
-                   (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
-  if (s.fd < 0) return "";
+  UniqueFd s(socket(source.is_v4() ? AF_INET : AF_INET6,
+                    (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
+  if (!s.valid()) return "";
   timeval t{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-  setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &t, sizeof(t));
-  setsockopt(s.fd, SOL_SOCKET, SO_SNDTIMEO, &t, sizeof(t));
+  setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &t, sizeof(t));
+  setsockopt(s.get(), SOL_SOCKET, SO_SNDTIMEO, &t, sizeof(t));
   sockaddr_storage from, to;
   socklen_t from_len = to_sockaddr(source, 0, from), to_len = to_sockaddr(dst, port, to);
-  if (bind(s.fd, reinterpret_cast<sockaddr*>(&from), from_len) != 0) return "";
-  if (connect(s.fd, reinterpret_cast<sockaddr*>(&to), to_len) != 0) return "";
+  if (bind(s.get(), reinterpret_cast<sockaddr*>(&from), from_len) != 0) return "";
+  if (connect(s.get(), reinterpret_cast<sockaddr*>(&to), to_len) != 0) return "";
   const std::string request = udp ? line : line + "\n";
-  if (send(s.fd, request.data(), request.size(), MSG_NOSIGNAL) != ssize_t(request.size()))
+  if (send(s.get(), request.data(), request.size(), MSG_NOSIGNAL) != ssize_t(request.size()))
     return "";
   std::string answer;
   char buf[512];
   for (;;) {
-    ssize_t n = recv(s.fd, buf, sizeof(buf), 0);
+    ssize_t n = recv(s.get(), buf, sizeof(buf), 0);
     if (n <= 0) break;
     answer.append(buf, size_t(n));
     if (udp || answer.find('\n') != std::string::npos) break;
@@ -124,16 +112,16 @@ class SourceCounter {
     auto ns = dataplane::NetnsFd::open("/run/netns/" + tb.ns(role));
     if (!ns) return ns.error();
     return dataplane::run_in_netns(*ns, [&]() -> Status {
-      fd_ = OwnedFd(socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL)));
-      if (fd_.fd < 0) return make_error(ErrorCode::kSystem, "packet socket");
+      fd_ = UniqueFd(socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL)));
+      if (!fd_.valid()) return make_error(ErrorCode::kSystem, "packet socket");
       // Room for every frame of a test (read only at the end): 64 MiB (root may force it).
       int bytes = 64 << 20;
-      setsockopt(fd_.fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes));
+      setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes));
       sockaddr_ll a{};
       a.sll_family = AF_PACKET;
       a.sll_protocol = htons(ETH_P_ALL);
       a.sll_ifindex = int(if_nametoindex("eth0"));
-      if (bind(fd_.fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0)
+      if (bind(fd_.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0)
         return make_error(ErrorCode::kSystem, "bind packet socket");
       return ok();
     });
@@ -145,7 +133,7 @@ class SourceCounter {
       sockaddr_ll from{};
       socklen_t len = sizeof(from);
       ssize_t n =
-          recvfrom(fd_.fd, frame, sizeof(frame), 0, reinterpret_cast<sockaddr*>(&from), &len);
+          recvfrom(fd_.get(), frame, sizeof(frame), 0, reinterpret_cast<sockaddr*>(&from), &len);
       if (n <= 0) return count_;
       if (from.sll_pkttype == PACKET_OUTGOING || n < 14) continue;
       const uint16_t type = uint16_t(frame[12] << 8 | frame[13]);
@@ -159,7 +147,7 @@ class SourceCounter {
   }
 
  private:
-  OwnedFd fd_;
+  UniqueFd fd_;
   IpAddress source_;
   int count_ = 0;
 };

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "controller_test_world.h"
+#include "core/unique_fd.h"
 
 namespace rail::daemon::testing {
 namespace {
@@ -42,18 +43,18 @@ TEST(ControllerHealth, VerdictsRemoveAndRestoreBackends) {
 
 // A TCP listener on 127.0.0.1:<port>, closed by the destructor.
 struct Listener {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  UniqueFd fd{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
   uint16_t port = 0;
   Listener() {
     sockaddr_in sin{};
     sin.sin_family = AF_INET;
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof sin;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) == 0 && ::listen(fd, 64) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len) == 0)
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sin), sizeof sin) == 0 &&
+        ::listen(fd.get(), 64) == 0 &&
+        ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&sin), &len) == 0)
       port = ntohs(sin.sin_port);
   }
-  ~Listener() { ::close(fd); }
 };
 
 template <typename Pred>
