@@ -209,7 +209,7 @@ Status time_toggle(httplib::Client& client, daemon::Controller& controller, int 
     const auto t1 = Clock::now();
     s.total.push_back(ms_since(t0, t1));
     s.http.push_back(ms_since(t0, t_http));
-    s.apply.push_back(controller.node().last_apply_seconds * 1000.0);
+    s.apply.push_back(controller.last_apply_seconds() * 1000.0);
     if (polls == 1) ++s.first_poll_hits;
     s.max_polls = std::max(s.max_polls, polls);
   }

@@ -91,6 +91,8 @@ class Controller {
   std::vector<VipView> vips() const;
   Result<VipView> vip(const std::string& name) const;
   NodeView node() const;
+  // node().last_apply_seconds without reading the data plane's counters.
+  double last_apply_seconds() const;
   DaemonConfig config() const;
   RuntimeState runtime() const;
   // Waits until the state files hold every change applied so far (or their write failed:

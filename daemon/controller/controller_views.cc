@@ -59,6 +59,11 @@ Result<VipView> Controller::vip(const std::string& name) const {
   return make_error(ErrorCode::kNotFound, "no VIP named \"" + name + "\"");
 }
 
+double Controller::last_apply_seconds() const {
+  std::lock_guard lock(mu_);
+  return last_apply_seconds_;
+}
+
 NodeView Controller::node() const {
   std::lock_guard lock(mu_);
   NodeView n;
