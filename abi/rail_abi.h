@@ -68,6 +68,21 @@ struct rail_flow_key {
 };
 RAIL_STATIC_ASSERT(sizeof(struct rail_flow_key) == 40, "rail_flow_key layout");
 
+/*
+ * An IPv4 flow as the connection table rail_conntrack4 keys it: 16 bytes instead of the 40 of
+ * rail_flow_key (the table's hash runs over 4 words instead of 10, the compare is shorter and
+ * an element is smaller: docs/xdp.md "Connection table").
+ */
+struct rail_flow_key4 {
+	__u32 src;   /* network byte order */
+	__u32 dst;   /* network byte order */
+	__u16 sport; /* network byte order */
+	__u16 dport; /* network byte order */
+	__u8 proto;  /* IPPROTO_* */
+	__u8 pad[3]; /* zero */
+};
+RAIL_STATIC_ASSERT(sizeof(struct rail_flow_key4) == 16, "rail_flow_key4 layout");
+
 
 /* ---------------------------------------------------------------------------------------------
  * Balancer maps (bpf/balancer.bpf.c <-> dataplane/xdp). One key/value definition per map.
@@ -171,7 +186,13 @@ RAIL_STATIC_ASSERT(sizeof(struct rail_backend) == 24, "rail_backend layout");
  * would find, so an established packet may skip that lookup (docs/xdp.md "Fast path").
  */
 
-/* rail_conntrack: LRU_HASH, struct rail_flow_key -> struct rail_conn. */
+/*
+ * The connection tables, one per family (LRU_HASH, BPF_F_NO_COMMON_LRU, same value):
+ * - rail_conntrack4: struct rail_flow_key4 -> struct rail_conn (IPv4 flows);
+ * - rail_conntrack6: struct rail_flow_key (family RAIL_AF_INET6) -> struct rail_conn.
+ * (Builds before the split had one rail_conntrack of struct rail_flow_key for both families;
+ * user space moves its entries over at load, docs/xdp.md "Connection table".)
+ */
 struct rail_conn {
 	__u32 backend_id;
 	__u32 service_id;   /* the service the flow's rail_services lookup found */

@@ -188,15 +188,15 @@ Status measure(int prog_fd, const XdpDataPlane* plane, const Path& path, const O
   return ok();
 }
 
-// The flow of `frame` as the balancer keys it (IPv4, untagged, no options: the bench's frames).
-rail_flow_key flow_key_of(const Bytes& frame) {
-  rail_flow_key key{};
-  std::memcpy(&key.src[0], frame.data() + 26, 4);
-  std::memcpy(&key.dst[0], frame.data() + 30, 4);
+// The flow of `frame` as the balancer's IPv4 table keys it (untagged, no options: the bench's
+// frames).
+rail_flow_key4 flow_key_of(const Bytes& frame) {
+  rail_flow_key4 key{};
+  std::memcpy(&key.src, frame.data() + 26, 4);
+  std::memcpy(&key.dst, frame.data() + 30, 4);
   std::memcpy(&key.sport, frame.data() + 34, 2);
   std::memcpy(&key.dport, frame.data() + 36, 2);
   key.proto = frame[23];
-  key.family = RAIL_AF_INET;
   return key;
 }
 
@@ -207,7 +207,7 @@ Status fill_probe(const ProbeSkeleton& probe, uint64_t count,
   const int fd = bpf_map__fd(probe->maps.probe_conntrack);
   const rail_conn conn{};
   for (uint64_t i = 0; i < count; ++i) {
-    const rail_flow_key key = flow_key_of(frame(i));
+    const rail_flow_key4 key = flow_key_of(frame(i));
     if (bpf_map_update_elem(fd, &key, &conn, BPF_ANY) != 0)
       return dataplane::errno_error("fill the probe's connection table");
   }

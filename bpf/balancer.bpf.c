@@ -165,7 +165,7 @@ static __noinline __u32 lb_later_fragment(struct xdp_md *ctx, struct lb_ctx *c)
 static __always_inline void lb_steer_icmp_error_(struct xdp_md *ctx, struct lb_ctx *c)
 {
 	struct lb_pkt *p = &c->p;
-	struct rail_flow_key key;
+	union lb_conn_key key;
 	struct rail_service *svc;
 	struct lb_quote q;
 
@@ -177,11 +177,12 @@ static __always_inline void lb_steer_icmp_error_(struct xdp_md *ctx, struct lb_c
 		return lb_drop(c, RAIL_DROP_ICMP_UNMATCHED);
 	lb_take_service(c, svc);
 	/* The flow is the reverse of the quoted reply: client -> VIP. */
-	lb_flow_key(&key, q.dst, q.src, q.dport, q.sport, q.proto, p->family);
+	lb_conn_key_fill(&key, q.dst, q.src, q.dport, q.sport, q.proto, p->family);
 	c->hash =
 	    lb_hash(q.dst, q.src, q.dport, q.sport, q.proto, p->family, c->hash_fields, lb_seed());
 	c->have_hash = 1;
-	c->backend_id = lb_conn_lookup(&key, c->service_id, lb_now(), 0, 0);
+	c->backend_id =
+	    lb_conn_use(lb_conn_find(&key, p->family), q.proto, c->service_id, lb_now(), 0, 0);
 	if (c->backend_id == RAIL_NO_BACKEND)
 		c->backend_id = lb_maglev_pick(c->service_id, c->hash);
 	if (c->backend_id == RAIL_NO_BACKEND)
@@ -238,11 +239,15 @@ static __always_inline void lb_icmp(struct xdp_md *ctx, struct lb_ctx *c)
 	lb_pass(c);
 }
 
-/* §2.5-§4: a packet to a VIP address. */
-static __always_inline void lb_balance(struct xdp_md *ctx, struct lb_ctx *c)
+/*
+ * §2.5-§4: a packet to a VIP address. `found`: its flow's connection entry if the fast path
+ * already looked it up (else NULL; c->conn_absent says whether it found none).
+ */
+static __always_inline void lb_balance(struct xdp_md *ctx, struct lb_ctx *c,
+				       struct rail_conn *found)
 {
 	struct lb_pkt *p = &c->p;
-	struct rail_flow_key key;
+	union lb_conn_key key;
 	struct rail_service *svc;
 	int syn;
 
@@ -270,7 +275,7 @@ static __always_inline void lb_balance(struct xdp_md *ctx, struct lb_ctx *c)
 		return lb_refuse(c, RAIL_DROP_NO_SERVICE);
 	c->is_vip = 1;
 	lb_take_service(c, svc);
-	lb_flow_key(&key, p->src, p->dst, p->sport, p->dport, p->proto, p->family);
+	lb_conn_key_fill(&key, p->src, p->dst, p->sport, p->dport, p->proto, p->family);
 	/* The clock only for packets that reach the connection table. */
 	c->now = lb_now();
 	/* A SYN (without ACK) starts a flow: always Maglev, so a reused 5-tuple follows the
@@ -278,9 +283,12 @@ static __always_inline void lb_balance(struct xdp_md *ctx, struct lb_ctx *c)
 	syn =
 	    p->proto == LB_PROTO_TCP && (p->tcp_flags & LB_TCP_SYN) && !(p->tcp_flags & LB_TCP_ACK);
 	c->backend_id = RAIL_NO_BACKEND;
-	/* conn_absent: the fast path just looked this very key up and found nothing. */
+	/* The fast path may have looked this very key up already: its entry, or none. */
 	if (!syn && !c->conn_absent) {
-		c->backend_id = lb_conn_lookup(&key, c->service_id, c->now, 1, c->service_gen);
+		if (!found)
+			found = lb_conn_find(&key, p->family);
+		c->backend_id =
+		    lb_conn_use(found, p->proto, c->service_id, c->now, 1, c->service_gen);
 		if (c->backend_id != RAIL_NO_BACKEND)
 			c->v.conn_hit = 1;
 	}
@@ -288,7 +296,8 @@ static __always_inline void lb_balance(struct xdp_md *ctx, struct lb_ctx *c)
 		c->backend_id = lb_maglev_pick(c->service_id, lb_pkt_hash(c));
 		if (c->backend_id == RAIL_NO_BACKEND)
 			return lb_drop(c, RAIL_DROP_NO_BACKEND);
-		lb_conn_write(&key, c->backend_id, c->service_id, c->now, c->service_gen);
+		lb_conn_write(&key, p->family, c->backend_id, c->service_id, c->now,
+			      c->service_gen);
 		c->v.new_flow = 1;
 	}
 	if (lb_is_fragment(p)) { /* a first fragment: the later ones follow it (§4) */
@@ -306,15 +315,16 @@ static __always_inline void lb_balance(struct xdp_md *ctx, struct lb_ctx *c)
  * Everything after "the destination is a VIP" (§2.5-§8), as a global function: the verifier
  * checks it once, with the parser's offsets as unknown (bounded) values, instead of once per
  * combination of VLAN, family, GRE ingress and IPv6 extension headers that led here. Costs one
- * BPF-to-BPF call on the VIP paths only. Returns the action.
+ * BPF-to-BPF call on the VIP paths only. `found`: the flow's connection entry when the fast
+ * path found one it could not use (may be NULL). Returns the action.
  */
-__noinline int lb_vip(struct xdp_md *ctx, struct lb_ctx *c)
+__noinline int lb_vip(struct xdp_md *ctx, struct lb_ctx *c, struct rail_conn *found)
 {
 	if (!c)
 		return RAIL_VERDICT_DROP;
 	c->is_vip = 0;
 	c->service_gen = lb_service_gen(); /* before any service lookup (lb_select.h) */
-	lb_balance(ctx, c);
+	lb_balance(ctx, c, found);
 	/* Counted only now that the inner destination is known to be a VIP (not a collision). */
 	if (c->gre_ingress && c->is_vip)
 		lb_count(RAIL_CNT_GRE_INGRESS);
@@ -340,8 +350,9 @@ static __always_inline int lb_maybe_ingress(const struct lb_pkt *p)
 	       (p->family == RAIL_AF_INET6 && lb_is_ext_header(p->proto));
 }
 
-/* §2 steps 1-4: L2, L3, GRE ingress, VIP check. */
-static __always_inline void lb_classify(struct xdp_md *ctx, struct lb_ctx *c)
+/* §2 steps 1-4: L2, L3, GRE ingress, VIP check. `found`: as for lb_vip(). */
+static __always_inline void lb_classify(struct xdp_md *ctx, struct lb_ctx *c,
+					struct rail_conn *found)
 {
 	struct lb_pkt *p = &c->p;
 	__u32 inner_off = 0;
@@ -373,7 +384,7 @@ static __always_inline void lb_classify(struct xdp_md *ctx, struct lb_ctx *c)
 			if (!lb_vip_maybe(p->dst, p->family))
 				return lb_pass(c);
 			c->gre_ingress = 1;
-			c->v.action = lb_vip(ctx, c);
+			c->v.action = lb_vip(ctx, c, NULL);
 			return;
 		}
 	}
@@ -381,12 +392,13 @@ static __always_inline void lb_classify(struct xdp_md *ctx, struct lb_ctx *c)
 	if (!lb_vip_maybe(p->dst, p->family))
 		return lb_pass(c);
 	c->gre_ingress = 0;
-	c->v.action = lb_vip(ctx, c);
+	c->v.action = lb_vip(ctx, c, found);
 }
 
 SEC("xdp")
 int rail_balancer(struct xdp_md *ctx)
 {
+	struct rail_conn *found = NULL;
 	struct lb_ctx *c;
 	__u32 zero = 0;
 
@@ -405,8 +417,8 @@ int rail_balancer(struct xdp_md *ctx)
 	c->conn_absent = 0;
 	/* Established plain IPv4 flows and plain IPv4 non-VIP traffic decide here (lb_fast.h);
 	 * the rest, untouched, takes the general path. */
-	if (!lb_fast_path(ctx, c))
-		lb_classify(ctx, c);
+	if (!lb_fast_path(ctx, c, &found))
+		lb_classify(ctx, c, found);
 	lb_count_verdict(&c->v, c->p.frame_len);
 	if (c->v.action == RAIL_VERDICT_TX)
 		return XDP_TX;

@@ -2,9 +2,10 @@
 /*
  * Floors for rail_xdp_bench (docs/xdp-benchmarks.md): what the hardware and kernel charge for
  * the least an XDP load balancer must do, measured beside the balancer in the same run.
- * - xdp_conn_probe: ONE lookup in a connection table of the balancer's own type, key and value
- *   (LRU hash, BPF_F_NO_COMMON_LRU, struct rail_flow_key -> struct rail_conn), filled by user
- *   space with the same working set: the floor of an established-flow packet.
+ * - xdp_conn_probe: ONE lookup in a connection table of the type, key and value of the
+ *   balancer's IPv4 table (LRU hash, BPF_F_NO_COMMON_LRU, struct rail_flow_key4 -> struct
+ *   rail_conn), filled by user space with the same working set: the floor of an established
+ *   IPv4 packet.
  * - xdp_tx_gre: the live-rate like-for-like reference: grows the head by the 24 bytes of an
  *   IPv4 + GRE header, writes Ethernet, outer IPv4 (with its checksum) and GRE, and XDP_TXes,
  *   with no lookup at all: what any GRE-encapsulating forwarder pays per packet.
@@ -21,7 +22,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1);
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__type(key, struct rail_flow_key);
+	__type(key, struct rail_flow_key4);
 	__type(value, struct rail_conn);
 } probe_conntrack SEC(".maps");
 
@@ -31,17 +32,16 @@ int xdp_conn_probe(struct xdp_md *ctx)
 {
 	__u8 *data = (__u8 *)(long)ctx->data;
 	__u8 *end = (__u8 *)(long)ctx->data_end;
-	struct rail_flow_key key = {};
+	struct rail_flow_key4 key = {};
 	__u8 *ip = data + 14;
 
 	if (ip + 24 > end)
 		return XDP_PASS;
-	key.src[0] = *(__u32 *)(ip + 12);
-	key.dst[0] = *(__u32 *)(ip + 16);
+	key.src = *(__u32 *)(ip + 12);
+	key.dst = *(__u32 *)(ip + 16);
 	key.sport = *(__u16 *)(ip + 20);
 	key.dport = *(__u16 *)(ip + 22);
 	key.proto = ip[9];
-	key.family = RAIL_AF_INET;
 	return bpf_map_lookup_elem(&probe_conntrack, &key) ? XDP_TX : XDP_DROP;
 }
 

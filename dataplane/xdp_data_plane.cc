@@ -15,6 +15,7 @@
 #include "dataplane/libbpf_error.h"
 #include "dataplane/map_ops.h"
 #include "dataplane/skeleton.h"
+#include "dataplane/xdp_conntrack.h"
 
 namespace rail::dataplane {
 
@@ -79,10 +80,11 @@ Result<std::vector<TrafficCounters>> read_traffic_ids(int fd, uint32_t count) {
   return out;
 }
 
-// A connection table pinned by a build whose entries have another layout (rail_conn grew from
-// 16 to 24 bytes with the fast path) would make libbpf refuse the whole load: that pin is
-// removed, a new table is pinned, and the old table's flows follow Maglev again. A pin that
-// differs only in size (conn_capacity) is left for libbpf to refuse: that is the operator's.
+// A connection table pinned by a build whose entries have another layout would make libbpf
+// refuse the whole load: that pin is removed, a new table is pinned, and the old table's flows
+// follow Maglev again. A pin that differs only in size (conn_capacity) is left for libbpf to
+// refuse: that is the operator's. (The single table of builds before the per-family ones is
+// moved over after the load: adopt_legacy_conntrack.)
 Status drop_other_layout_pin(const std::string& path, const bpf_map* map) {
   const int fd = bpf_obj_get(path.c_str());
   if (fd < 0) return errno == ENOENT ? ok() : errno_error("open pinned " + path);
@@ -106,8 +108,11 @@ Result<std::unique_ptr<XdpDataPlane>> XdpDataPlane::load(const XdpOptions& optio
   balancer_bpf* s = skel->get();
   s->rodata->lb_conn_tcp_timeout_ns = options.conn_tcp_timeout_ns;
   s->rodata->lb_conn_other_timeout_ns = options.conn_other_timeout_ns;
-  if (int err = bpf_map__set_max_entries(s->maps.rail_conntrack, options.conn_capacity))
-    return libbpf_error("size the connection table", err);
+  if (int err = bpf_map__set_max_entries(s->maps.rail_conntrack4, options.conn_capacity))
+    return libbpf_error("size the IPv4 connection table", err);
+  if (int err = bpf_map__set_max_entries(
+          s->maps.rail_conntrack6, conn6_entries(options.conn_capacity, options.conn6_capacity)))
+    return libbpf_error("size the IPv6 connection table", err);
   if (int err = bpf_map__set_max_entries(s->maps.rail_fragments, options.frag_capacity))
     return libbpf_error("size the fragment table", err);
   if (!options.pin_dir.empty()) {
@@ -119,9 +124,14 @@ Result<std::unique_ptr<XdpDataPlane>> XdpDataPlane::load(const XdpOptions& optio
       if (int err = bpf_map__set_pin_path(map, path.c_str()))
         return libbpf_error("pin path " + path, err);
     }
-    RAIL_TRY(drop_other_layout_pin(options.pin_dir + "/rail_conntrack", s->maps.rail_conntrack));
+    RAIL_TRY(drop_other_layout_pin(options.pin_dir + "/rail_conntrack4", s->maps.rail_conntrack4));
+    RAIL_TRY(drop_other_layout_pin(options.pin_dir + "/rail_conntrack6", s->maps.rail_conntrack6));
   }
   RAIL_TRY(skel->load());
+  if (!options.pin_dir.empty()) {
+    RAIL_TRY(adopt_legacy_conntrack(options.pin_dir, bpf_map__fd(s->maps.rail_conntrack4),
+                                    bpf_map__fd(s->maps.rail_conntrack6)));
+  }
   std::unique_ptr<XdpDataPlane> plane(
       new XdpDataPlane(std::make_unique<Owner>(Owner{std::move(*skel)})));
   if (!options.pin_dir.empty()) RAIL_TRY(plane->adopt(options.pin_dir));

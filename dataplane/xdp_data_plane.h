@@ -30,7 +30,10 @@
 namespace rail::dataplane {
 
 struct XdpOptions {
-  uint32_t conn_capacity = 1u << 18;  // connection-table entries (LRU)
+  // Connection-table entries (LRU): IPv4 flows (rail_conntrack4), and IPv6 flows
+  // (rail_conntrack6; 0 = a quarter of conn_capacity). docs/xdp.md "Connection table".
+  uint32_t conn_capacity = 1u << 18;
+  uint32_t conn6_capacity = 0;
   uint32_t frag_capacity = 1u << 14;  // fragment-table entries (LRU)
   uint64_t conn_tcp_timeout_ns = 300'000'000'000ull;
   uint64_t conn_other_timeout_ns = 30'000'000'000ull;

@@ -27,11 +27,13 @@
  *   encapsulated and whose outer header needs no flow hash (GRE, IPIP or L2 towards an IPv4
  *   backend): the general path would send it to that backend, and so does this.
  * Anything else returns 0 before the frame or any map was changed, and the general path takes
- * the packet from the start, exactly as if this did not exist; a connection miss is remembered
- * in c->conn_absent so the general path does not repeat it. Returns 1 when c->v is the
- * packet's verdict (and the frame rewritten for TX).
+ * the packet from the start, exactly as if this did not exist, except that the lookup is not
+ * repeated: a miss is remembered in c->conn_absent, a found entry this path could not use
+ * (stale generation, idle, GUE or IPv6 outer header, ...) is handed over in *found.
+ * Returns 1 when c->v is the packet's verdict (and the frame rewritten for TX).
  */
-static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c)
+static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c,
+					struct rail_conn **found)
 {
 	__u8 *data = (__u8 *)(long)ctx->data;
 	__u8 *end = (__u8 *)(long)ctx->data_end;
@@ -40,7 +42,7 @@ static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c)
 	struct rail_service *svc;
 	struct rail_backend *be;
 	struct rail_conn *conn;
-	struct rail_flow_key key;
+	struct rail_flow_key4 key;
 	__u32 tot, sid, bid, overhead;
 	__u8 *ip = data + 14, *l4 = data + 34;
 	__u64 now, age;
@@ -54,8 +56,8 @@ static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c)
 	proto = ip[9];
 	if (proto == LB_PROTO_GRE)
 		return 0; /* may be GRE to an ingress address (§2.3) */
-	key.dst[0] = *(__u32 *)(ip + 16);
-	if (!lb_vip_maybe(key.dst, RAIL_AF_INET)) {
+	key.dst = *(__u32 *)(ip + 16);
+	if (!lb_vip_maybe(&key.dst, RAIL_AF_INET)) {
 		c->v.action = RAIL_VERDICT_PASS;
 		return 1;
 	}
@@ -71,19 +73,17 @@ static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c)
 	} else if (tot < 28 || l4 + 8 > end) {
 		return 0;
 	}
-	key.src[0] = *(__u32 *)(ip + 12);
-	key.src[1] = key.src[2] = key.src[3] = 0;
-	key.dst[1] = key.dst[2] = key.dst[3] = 0;
+	key.src = *(__u32 *)(ip + 12);
 	key.sport = *(__be16 *)l4;
 	key.dport = *(__be16 *)(l4 + 2);
 	key.proto = proto;
-	key.family = RAIL_AF_INET;
-	key.pad = 0;
-	conn = bpf_map_lookup_elem(&rail_conntrack, &key);
+	key.pad[0] = key.pad[1] = key.pad[2] = 0;
+	conn = bpf_map_lookup_elem(&rail_conntrack4, &key);
 	if (!conn) {
 		c->conn_absent = 1;
 		return 0;
 	}
+	*found = conn; /* only read if this returns 0 */
 	now = lb_now();
 	age = now - conn->last_seen_ns;
 	if (age > lb_conn_timeout(proto) || conn->service_gen != lb_service_gen())

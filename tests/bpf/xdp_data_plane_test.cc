@@ -1,18 +1,14 @@
 // XdpDataPlane life cycle: verifier cost, config errors, removals reaching the maps.
 #include <bpf/bpf.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <iostream>
 #include <utility>
 #include <vector>
 
 #include "balancer_pair.h"
-#include "dataplane/bpffs.h"
 #include "golden/golden_world.h"
 
 namespace rail::golden {
@@ -154,82 +150,6 @@ TEST(XdpDataPlaneTest, RemovedServicesAndBackendsLeaveTheMaps) {
   ASSERT_TRUE(plane->apply(config));
   EXPECT_EQ(RunFrame(*plane, syn), RAIL_VERDICT_TX);
   EXPECT_EQ(RunFrame(*plane, sticky), RAIL_VERDICT_TX);
-}
-
-}  // namespace
-}  // namespace rail::golden
-
-namespace rail::golden {
-namespace {
-
-// A second load with the same pin_dir reuses the pinned maps: connection state survives.
-TEST(XdpDataPlaneTest, PinnedMapsOutliveTheLoader) {
-  ASSERT_TRUE(dataplane::ensure_bpffs("/sys/fs/bpf"));
-  const std::string dir = "/sys/fs/bpf/rail-xdp-test-" + std::to_string(getpid());
-  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
-  dataplane::XdpOptions options;
-  options.conn_capacity = 1 << 12;
-  options.pin_dir = dir;
-  const Bytes syn = from_router(tcp4(kClient4, 40000, kWeb4, 80).syn().build());
-  {
-    auto first = XdpDataPlane::load(options);
-    ASSERT_TRUE(first) << first.error().describe();
-    ASSERT_TRUE((*first)->apply(sample_config()));
-    EXPECT_EQ(RunFrame(**first, syn), RAIL_VERDICT_TX);
-  }
-  auto second = XdpDataPlane::load(options);
-  ASSERT_TRUE(second) << second.error().describe();
-  rail_flow_key next{};
-  EXPECT_EQ(bpf_map_get_next_key((*second)->map_fd("rail_conntrack"), nullptr, &next), 0)
-      << "the connection entry of the first load is gone";
-  second->reset();
-  for (const char* name :
-       {"rail_vip_filter", "rail_vip_addrs", "rail_ingress_addrs", "rail_services",
-        "rail_service_by_id", "rail_maglev_fast", "rail_maglev_tables", "rail_backends",
-        "rail_backend_owner", "rail_conntrack", "rail_fragments", "rail_node", "rail_counters",
-        "rail_service_stats", "rail_backend_stats", "lb_scratch", "rail_ids", "rail_service_gen"}) {
-    unlink((dir + "/" + name).c_str());
-  }
-  EXPECT_EQ(rmdir(dir.c_str()), 0);
-}
-
-// A connection table pinned by an older build (16-byte rail_conn, before the fast path) does not
-// stop the load: it is replaced by a table of the current layout, and forwarding works.
-TEST(XdpDataPlaneTest, AConnectionTablePinnedWithAnOldLayoutIsReplaced) {
-  ASSERT_TRUE(dataplane::ensure_bpffs("/sys/fs/bpf"));
-  const std::string dir = "/sys/fs/bpf/rail-xdp-layout-test-" + std::to_string(getpid());
-  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
-  struct RemoveDir {  // the pins go even if an assertion fails
-    std::string dir;
-    ~RemoveDir() { std::filesystem::remove_all(dir); }
-  } cleanup{dir};
-  LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_COMMON_LRU);
-  const int old_table = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "rail_conntrack",
-                                       sizeof(rail_flow_key), 16, 1 << 12, &opts);
-  ASSERT_GE(old_table, 0);
-  const std::string pin = dir + "/rail_conntrack";
-  ASSERT_EQ(bpf_obj_pin(old_table, pin.c_str()), 0);
-  close(old_table);
-
-  dataplane::XdpOptions options;
-  options.conn_capacity = 1 << 12;
-  options.pin_dir = dir;
-  auto plane = XdpDataPlane::load(options);
-  ASSERT_TRUE(plane) << plane.error().describe();
-  ASSERT_TRUE((*plane)->apply(sample_config()));
-  const Bytes syn = from_router(tcp4(kClient4, 40000, kWeb4, 80).syn().build());
-  EXPECT_EQ(RunFrame(**plane, syn), RAIL_VERDICT_TX);
-  const int pinned = bpf_obj_get(pin.c_str());
-  ASSERT_GE(pinned, 0);
-  bpf_map_info info{};
-  uint32_t len = sizeof(info);
-  EXPECT_EQ(bpf_obj_get_info_by_fd(pinned, &info, &len), 0);
-  close(pinned);
-  EXPECT_EQ(info.value_size, sizeof(rail_conn));
-  rail_flow_key next{};
-  EXPECT_EQ(bpf_map_get_next_key((*plane)->map_fd("rail_conntrack"), nullptr, &next), 0)
-      << "the SYN's entry is not in the new table";
-  plane->reset();
 }
 
 }  // namespace

@@ -103,6 +103,27 @@ std::vector<Case> basic_cases() {
            }),
        expect_tx("and stays on b2", from_router(ack_a), gre_to(b(2), ack_a, h_a))}));
 
+  // Both connection tables (IPv4: rail_conntrack4, IPv6: rail_conntrack6): a drained backend
+  // is out of the Maglev tables, so only a connection-table hit can keep a flow on it.
+  const Bytes syn6_a = tcp6(kClient6, 40000, kWeb6, 80).syn().build();
+  const Bytes ack6_a = tcp6(kClient6, 40000, kWeb6, 80).ack().seq(1).payload("GET /").build();
+  const uint32_t h6_a = hash_of(kClient6, 40000, kWeb6, 80, kTcp);
+  cases.push_back(
+      make("EstablishedIpv4AndIpv6FlowsKeepTheirBackendsWhenTheTablesChange",
+           {expect_tx("IPv4 SYN -> b4", from_router(syn_a), gre_to(b(4), syn_a, h_a)),
+            expect_tx("IPv6 SYN -> c3", from_router(syn6_a), gre_to(c(3), syn6_a, h6_a)),
+            with(expect_tx("b4 and c3 drained: the IPv4 flow stays on b4", from_router(ack_a),
+                           gre_to(b(4), ack_a, h_a)),
+                 [](LbConfig& c) {
+                   service(c, kWeb4, Protocol::kTcp, 80).backends[3].weight = 0;
+                   service(c, kWeb6, Protocol::kTcp, 80).backends[2].weight = 0;
+                 }),
+            expect_tx("and the IPv6 flow on c3", from_router(ack6_a), gre_to(c(3), ack6_a, h6_a)),
+            expect_tx("the IPv4 flow through GRE ingress (general path) -> b4",
+                      gre_from_router(ack_a), gre_to(b(4), ack_a, h_a)),
+            expect_tx("the IPv6 flow through GRE ingress -> c3", gre_from_router(ack6_a),
+                      gre_to(c(3), ack6_a, h6_a))}));
+
   const Bytes udp = udp4(kClient4, 5000, kWeb4, 53).payload("query").build();
   cases.push_back(make("UdpToAnyPortServiceGoesOutIpip",
                        {expect_tx("udp to web4:53 (any-port service) -> IPIP to b1",
