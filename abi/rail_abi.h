@@ -71,7 +71,7 @@ RAIL_STATIC_ASSERT(sizeof(struct rail_flow_key) == 40, "rail_flow_key layout");
 /*
  * An IPv4 flow as the connection table rail_conntrack4 keys it: 16 bytes instead of the 40 of
  * rail_flow_key (the table's hash runs over 4 words instead of 10, the compare is shorter and
- * an element is smaller: docs/xdp.md "Connection table").
+ * an element is smaller: docs/xdp.md "Connection tables").
  */
 struct rail_flow_key4 {
 	__u32 src;   /* network byte order */
@@ -191,7 +191,7 @@ RAIL_STATIC_ASSERT(sizeof(struct rail_backend) == 24, "rail_backend layout");
  * - rail_conntrack4: struct rail_flow_key4 -> struct rail_conn (IPv4 flows);
  * - rail_conntrack6: struct rail_flow_key (family RAIL_AF_INET6) -> struct rail_conn.
  * (Builds before the split had one rail_conntrack of struct rail_flow_key for both families;
- * user space moves its entries over at load, docs/xdp.md "Connection table".)
+ * user space moves its entries over at load, docs/xdp.md "Connection tables".)
  */
 struct rail_conn {
 	__u32 backend_id;

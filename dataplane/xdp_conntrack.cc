@@ -1,5 +1,5 @@
 // The connection tables' user-space side: the IPv6 table's size, and the upgrade from the
-// single two-family table of earlier builds (docs/xdp.md "Connection table").
+// single two-family table of earlier builds (docs/xdp.md "Connection tables").
 #include "dataplane/xdp_conntrack.h"
 
 #include <bpf/bpf.h>

@@ -31,7 +31,7 @@ namespace rail::dataplane {
 
 struct XdpOptions {
   // Connection-table entries (LRU): IPv4 flows (rail_conntrack4), and IPv6 flows
-  // (rail_conntrack6; 0 = a quarter of conn_capacity). docs/xdp.md "Connection table".
+  // (rail_conntrack6; 0 = a quarter of conn_capacity). docs/xdp.md "Connection tables".
   uint32_t conn_capacity = 1u << 18;
   uint32_t conn6_capacity = 0;
   uint32_t frag_capacity = 1u << 14;  // fragment-table entries (LRU)
