@@ -15,9 +15,13 @@ bool is_open(int fd) {
   return fcntl(fd, F_GETFD) != -1;
 }
 
+// A new open fd (the read end of a pipe whose write end is closed).
 int new_fd() {
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "pipe2 failed";
+    return -1;
+  }
   close(fds[1]);
   return fds[0];
 }
@@ -31,7 +35,6 @@ TEST(UniqueFd, DefaultHoldsNothing) {
 
 TEST(UniqueFd, ClosesAtScopeEnd) {
   const int raw = new_fd();
-  ASSERT_GE(raw, 0);
   {
     UniqueFd fd(raw);
     EXPECT_TRUE(fd.valid());
@@ -43,7 +46,6 @@ TEST(UniqueFd, ClosesAtScopeEnd) {
 
 TEST(UniqueFd, MoveConstructionTransfersOwnership) {
   const int raw = new_fd();
-  ASSERT_GE(raw, 0);
   UniqueFd a(raw);
   {
     UniqueFd b(std::move(a));
@@ -53,24 +55,31 @@ TEST(UniqueFd, MoveConstructionTransfersOwnership) {
   EXPECT_FALSE(is_open(raw));
 }
 
-TEST(UniqueFd, MoveAssignmentClosesTheOldFdAndTakesTheNew) {
-  const int old_raw = new_fd();
-  const int new_raw = new_fd();
-  ASSERT_GE(old_raw, 0);
-  ASSERT_GE(new_raw, 0);
-  UniqueFd held(old_raw);
-  held = UniqueFd(new_raw);
-  EXPECT_FALSE(is_open(old_raw));
-  EXPECT_EQ(held.get(), new_raw);
-  EXPECT_TRUE(is_open(new_raw));
-  held = UniqueFd();  // assigning "none" closes what it held
-  EXPECT_FALSE(held.valid());
-  EXPECT_FALSE(is_open(new_raw));
+// Move-assignment and reset() close what was held at once and take the new fd; "none" (a
+// default UniqueFd, reset()) leaves it empty.
+TEST(UniqueFd, MoveAssignmentAndResetCloseTheOldFd) {
+  const int first = new_fd();
+  const int second = new_fd();
+  const int third = new_fd();
+  UniqueFd fd(first);
+  fd = UniqueFd(second);
+  EXPECT_FALSE(is_open(first));
+  EXPECT_EQ(fd.get(), second);
+  fd.reset(third);
+  EXPECT_FALSE(is_open(second));
+  EXPECT_EQ(fd.get(), third);
+  fd = UniqueFd();
+  EXPECT_FALSE(is_open(third));
+  EXPECT_FALSE(fd.valid());
+  const int fourth = new_fd();
+  fd.reset(fourth);
+  fd.reset();
+  EXPECT_FALSE(is_open(fourth));
+  EXPECT_FALSE(fd.valid());
 }
 
 TEST(UniqueFd, SelfMoveAssignmentKeepsTheFd) {
   const int raw = new_fd();
-  ASSERT_GE(raw, 0);
   UniqueFd fd(raw);
   UniqueFd& same = fd;
   fd = std::move(same);
@@ -80,7 +89,6 @@ TEST(UniqueFd, SelfMoveAssignmentKeepsTheFd) {
 
 TEST(UniqueFd, ReleaseHandsOverWithoutClosing) {
   const int raw = new_fd();
-  ASSERT_GE(raw, 0);
   {
     UniqueFd fd(raw);
     EXPECT_EQ(fd.release(), raw);
@@ -88,20 +96,6 @@ TEST(UniqueFd, ReleaseHandsOverWithoutClosing) {
   }
   EXPECT_TRUE(is_open(raw));
   close(raw);
-}
-
-TEST(UniqueFd, ResetClosesAndTakesAnother) {
-  const int first = new_fd();
-  const int second = new_fd();
-  ASSERT_GE(first, 0);
-  ASSERT_GE(second, 0);
-  UniqueFd fd(first);
-  fd.reset(second);
-  EXPECT_FALSE(is_open(first));
-  EXPECT_EQ(fd.get(), second);
-  fd.reset();
-  EXPECT_FALSE(fd.valid());
-  EXPECT_FALSE(is_open(second));
 }
 
 }  // namespace
