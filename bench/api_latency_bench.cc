@@ -2,15 +2,19 @@
 // new table (issue #4), for one VIP of 1000 backends (M = 65537). Needs root (loads the BPF).
 //
 // A Controller over the real XdpDataPlane (loaded, not attached) and the ApiServer on
-// 127.0.0.1. Three kinds of change, each a toggle of backend X (the backend of a probe flow)
-// made through real HTTP, back and forth:
-//   drain        POST .../X/drain, POST .../X/undrain            (runtime override)
-//   weight       PUT .../X/weight {"weight": 2}, then back to 1   (config edit)
-//   remove+add   DELETE .../X, POST .../backends {"address": X}  (config edit)
+// 127.0.0.1. Four kinds of change, each a toggle made through real HTTP, back and forth; the
+// first three change backend X (the backend of a probe flow) of the big VIP:
+//   drain           POST .../X/drain, POST .../X/undrain           (runtime override)
+//   weight          PUT .../X/weight {"weight": 2}, then back to 1  (config edit)
+//   remove+add      DELETE .../X, POST .../backends {"address": X} (config edit)
+//   vip remove+add  DELETE /v1/vips/small, POST /v1/vips {small}  (config edit: a second VIP,
+//                   4 backends in an inline pool, probed with flows to its own address)
 // Before timing, each toggle is calibrated: probe SYNs of many flows are run through the program
-// (BPF_PROG_TEST_RUN) before, after and after undoing the change, and a flow whose backend
-// differs is chosen. Timing: t0 before the request; after the response, that flow's SYN is run
-// through the program until its output goes to the backend expected after the change; t1 then.
+// (BPF_PROG_TEST_RUN) before, after and after undoing the change, and a flow whose outcome
+// differs is chosen: another backend, or for the VIP, forwarded (VIP there) vs passed to the
+// stack (VIP gone; its table re-added is the same, so the backend cannot differ). Timing: t0
+// before the request; after the response, that flow's SYN is run through the program until the
+// outcome is the one expected after the change; t1 then.
 // At the end the state file (and runtime file) must load back equal to the running state.
 // Runs with the state file on tmpfs (/dev/shm) and on disk (/tmp) unless --state-dir says one.
 //
@@ -49,6 +53,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr uint16_t kFirstProbePort = 40000;
 constexpr int kProbeFlows = 8192;  // enough for one to land on the ~65 entries a weight moves
+constexpr const char* kBigVip = "198.18.100.1";    // www, pool web (--backends)
+constexpr const char* kSmallVip = "198.18.100.2";  // small, added and removed by the last kind
 
 struct Options {
   int changes = 200;  // per kind; even, so every toggle ends where it began
@@ -115,31 +121,39 @@ std::string config_yaml(const std::string& dir, int backends) {
   return daemon::testing::world_yaml(dir, "type: none", "[" + list + "]", 65537);
 }
 
-golden::Bytes syn_frame(uint16_t sport) {
+golden::Bytes syn_frame(uint16_t sport, const char* vip) {
   return golden::from_router(
-      golden::tcp4(golden::ip("198.18.200.1"), sport, golden::ip("198.18.100.1"), 80)
-          .syn()
-          .build());
+      golden::tcp4(golden::ip("198.18.200.1"), sport, golden::ip(vip), 80).syn().build());
 }
 
-// The outer IPv4 destination of a TX'd GRE frame (the backend), or nullopt.
-std::optional<IpAddress> run_probe(int prog_fd, const golden::Bytes& frame) {
+// What the program did with a probe SYN: sent to `backend` (the outer IPv4 destination of a
+// TX'd GRE frame), or `passed` to the stack (no such VIP); neither: anything else.
+struct Outcome {
+  std::optional<IpAddress> backend;
+  bool passed = false;
+  bool known() const { return backend || passed; }
+  bool operator==(const Outcome&) const = default;
+  std::string text() const { return passed ? "passed" : backend ? backend->to_string() : "?"; }
+};
+
+Outcome run_probe(int prog_fd, const golden::Bytes& frame) {
   auto r = bpftest::test_run(prog_fd, frame);
-  if (!r || r->retval != 3 /* XDP_TX */ || r->output.size() < 34) return std::nullopt;
+  if (r && r->retval == 2 /* XDP_PASS */) return Outcome{std::nullopt, true};
+  if (!r || r->retval != 3 /* XDP_TX */ || r->output.size() < 34) return {};
   const auto& o = r->output;
-  if (o[12] != 0x08 || o[13] != 0x00) return std::nullopt;
+  if (o[12] != 0x08 || o[13] != 0x00) return {};
   char text[32];
   std::snprintf(text, sizeof text, "%u.%u.%u.%u", o[30], o[31], o[32], o[33]);
   auto a = IpAddress::parse(text);
-  if (!a) return std::nullopt;
-  return *a;
+  if (!a) return {};
+  return Outcome{*a, false};
 }
 
-// The backend of every probe flow under the table the program holds now.
-std::vector<std::optional<IpAddress>> probe_all(int prog_fd) {
-  std::vector<std::optional<IpAddress>> out;
+// The outcome of every probe flow to `vip` under the tables the program holds now.
+std::vector<Outcome> probe_all(int prog_fd, const char* vip) {
+  std::vector<Outcome> out;
   for (int i = 0; i < kProbeFlows; ++i)
-    out.push_back(run_probe(prog_fd, syn_frame(uint16_t(kFirstProbePort + i))));
+    out.push_back(run_probe(prog_fd, syn_frame(uint16_t(kFirstProbePort + i), vip)));
   return out;
 }
 
@@ -148,7 +162,8 @@ struct Toggle {
   std::string kind;
   std::string method, forward_path, back_path;  // method: "POST", "PUT" or "DELETE"
   std::string forward_body, back_body;
-  std::string back_method;  // remove+add undoes a DELETE with a POST
+  std::string back_method;    // remove+add undoes a DELETE with a POST
+  const char* vip = kBigVip;  // where the probe flows go
 };
 
 Status send(httplib::Client& client, const std::string& method, const std::string& path,
@@ -167,44 +182,44 @@ Status change(httplib::Client& client, const Toggle& t, bool forward) {
                  : send(client, t.back_method, t.back_path, t.back_body);
 }
 
-// Makes and undoes `t` once, untimed, and returns a probe port whose backend differs between
-// the two tables, with its backend before and after the change.
+// Makes and undoes `t` once, untimed, and returns a probe port whose outcome differs between
+// the two tables (both known), with its outcome before and after the change.
 struct Probe {
   uint16_t port = 0;
-  IpAddress before, after;
+  Outcome before, after;
 };
 Result<Probe> calibrate(httplib::Client& client, int prog_fd, const Toggle& t) {
-  const auto before = probe_all(prog_fd);
+  const auto before = probe_all(prog_fd, t.vip);
   RAIL_TRY(change(client, t, true));
-  const auto after = probe_all(prog_fd);
+  const auto after = probe_all(prog_fd, t.vip);
   RAIL_TRY(change(client, t, false));
-  if (probe_all(prog_fd) != before)
+  if (probe_all(prog_fd, t.vip) != before)
     return make_error(ErrorCode::kInternal, t.kind + ": undoing the change gave another table");
-  for (int i = 0; i < kProbeFlows; ++i)
-    if (before[size_t(i)] && after[size_t(i)] && *before[size_t(i)] != *after[size_t(i)])
-      return Probe{uint16_t(kFirstProbePort + i), *before[size_t(i)], *after[size_t(i)]};
-  return make_error(ErrorCode::kInternal, t.kind + ": no probe flow changes backend");
+  for (size_t i = 0; i < size_t(kProbeFlows); ++i)
+    if (before[i].known() && after[i].known() && before[i] != after[i])
+      return Probe{uint16_t(kFirstProbePort + i), before[i], after[i]};
+  return make_error(ErrorCode::kInternal, t.kind + ": no probe flow changes outcome");
 }
 
 Status time_toggle(httplib::Client& client, daemon::Controller& controller, int prog_fd,
                    const Toggle& t, int changes, Samples& s) {
   auto probe = calibrate(client, prog_fd, t);
   if (!probe) return probe.error();
-  const golden::Bytes frame = syn_frame(probe->port);
+  const golden::Bytes frame = syn_frame(probe->port, t.vip);
   for (int i = 0; i < changes; ++i) {
     const bool forward = i % 2 == 0;
-    const IpAddress& want = forward ? probe->after : probe->before;
+    const Outcome& want = forward ? probe->after : probe->before;
     const auto t0 = Clock::now();
     RAIL_TRY(change(client, t, forward));
     const auto t_http = Clock::now();
     int polls = 0;
     for (;;) {
       ++polls;
-      const auto b = run_probe(prog_fd, frame);
-      if (b && *b == want) break;
+      if (run_probe(prog_fd, frame) == want) break;
       if (ms_since(t0, Clock::now()) > 5000)
-        return make_error(ErrorCode::kInternal,
-                          t.kind + " change " + std::to_string(i) + " not visible after 5 s");
+        return make_error(ErrorCode::kInternal, t.kind + " change " + std::to_string(i) +
+                                                    " not visible after 5 s (want " + want.text() +
+                                                    ")");
     }
     const auto t1 = Clock::now();
     s.total.push_back(ms_since(t0, t1));
@@ -265,8 +280,16 @@ Result<Scenario> run_scenario(dataplane::XdpDataPlane& plane, const std::string&
   if (!server) return server.error();
   httplib::Client client("127.0.0.1", (*server)->port());
 
-  const auto x = run_probe(plane.prog_fd(), syn_frame(kFirstProbePort));
+  const auto x = run_probe(plane.prog_fd(), syn_frame(kFirstProbePort, kBigVip)).backend;
   if (!x) return make_error(ErrorCode::kInternal, "the probe SYN was not forwarded");
+  // The second VIP: added once untimed, then removed and added back as the last kind.
+  std::string small_backends;
+  for (int i = 0; i < std::min(4, o.backends); ++i)
+    small_backends += (i ? R"(", ")" : R"(")") + backend_address(i).to_string();
+  const std::string small = R"({"name": "small", "address": ")" + std::string(kSmallVip) +
+                            R"(", "port": 80, "table_size": 251, "pool": {"backends": [)" +
+                            small_backends + R"("]}})";
+  RAIL_TRY(send(client, "POST", "/v1/vips", small));
   const std::string path = "/v1/pools/web/backends/" + x->to_string();
   const std::vector<Toggle> toggles = {
       {"drain", "POST", path + "/drain", path + "/undrain", "", "", "POST"},
@@ -274,6 +297,7 @@ Result<Scenario> run_scenario(dataplane::XdpDataPlane& plane, const std::string&
        "PUT"},
       {"remove+add", "DELETE", path, "/v1/pools/web/backends", "",
        R"({"address": ")" + x->to_string() + R"("})", "POST"},
+      {"vip remove+add", "DELETE", "/v1/vips/small", "/v1/vips", "", small, "POST", kSmallVip},
   };
   Scenario sc;
   sc.state_dir = base;
@@ -304,12 +328,12 @@ void print_table(const std::vector<Scenario>& all, const Options& o) {
       "API -> data plane latency: 1 VIP, %d backends, M=65537, %d changes per kind "
       "(back and forth)\n",
       o.backends, o.changes);
-  std::printf("%-9s %-11s %-17s %8s %8s %8s %8s\n", "state dir", "change", "measure (ms)", "median",
+  std::printf("%-9s %-14s %-17s %8s %8s %8s %8s\n", "state dir", "change", "measure (ms)", "median",
               "p90", "p99", "max");
   for (const Scenario& s : all) {
     for (const Row& r : s.rows) {
       auto line = [&](const char* name, const Summary& m) {
-        std::printf("%-9s %-11s %-17s %8.3f %8.3f %8.3f %8.3f\n", s.state_dir.c_str(),
+        std::printf("%-9s %-14s %-17s %8.3f %8.3f %8.3f %8.3f\n", s.state_dir.c_str(),
                     r.kind.c_str(), name, m.median, m.p90, m.p99, m.max);
       };
       line("api->forwarding", r.to_forwarding);
