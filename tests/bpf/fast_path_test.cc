@@ -91,9 +91,15 @@ TEST_F(FastPathTest, EstablishedFlowsFollowEncapMtuBackendAndServiceChanges) {
   ExpectReference("SYNs", Syn);
   ExpectReference("established", Ack);
 
+  // GUE needs the flow hash: the fast path finds the entry, leaves the packet and hands the
+  // entry to the general path (no second lookup), which must still be the reference's hit.
+  service(config_, kWeb4, Protocol::kTcp, 80).encap = Encap::kGue;
+  pair_.Apply(config_);
+  ExpectReference("encap GRE -> GUE", Ack);
+
   service(config_, kWeb4, Protocol::kTcp, 80).encap = Encap::kIpip;
   pair_.Apply(config_);
-  ExpectReference("encap GRE -> IPIP", Ack);
+  ExpectReference("encap GUE -> IPIP", Ack);
 
   config_.node.mtu = 1400;  // the lowest IPv6 services allow; ACKs still fit
   pair_.Apply(config_);
