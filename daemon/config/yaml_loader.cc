@@ -254,16 +254,12 @@ DaemonConfig read_config(const YAML::Node& root, Diagnostics& d,
   }
   auto vips = list(top, "vips");
   for (size_t i = 0; i < vips.size(); ++i) {
-    Vip v;
-    std::optional<Pool> inline_pool;
-    read_vip(vips[i], index("vips", i), d, v, inline_pool);
-    if (inline_pool) {  // hoisted under the VIP's name, so consumers only follow names
-      inline_pool->name = v.name;
-      v.pool = v.name;
-      cfg.pools.push_back(std::move(*inline_pool));
+    VipEntry e = read_vip_entry(vips[i], index("vips", i), d);
+    if (e.inline_pool) {
+      cfg.pools.push_back(std::move(*e.inline_pool));
       pool_paths.push_back(index("vips", i) + ".pool");
     }
-    cfg.vips.push_back(std::move(v));
+    cfg.vips.push_back(std::move(e.vip));
   }
   return cfg;
 }
@@ -289,6 +285,17 @@ std::optional<PoolBackend> read_pool_backend(const YAML::Node& item, const std::
   bm.read_uint("weight", 0, 65535, b.weight);
   bm.read_string("name", b.name);
   return b;
+}
+
+VipEntry read_vip_entry(const YAML::Node& item, const std::string& path, Diagnostics& d) {
+  d.locate(path, position_of(item));  // a no-op in a list (list() located it first)
+  VipEntry e;
+  read_vip(item, path, d, e.vip, e.inline_pool);
+  if (e.inline_pool) {  // hoisted under the VIP's name, so consumers only follow names
+    e.inline_pool->name = e.vip.name;
+    e.vip.pool = e.vip.name;
+  }
+  return e;
 }
 
 Result<DaemonConfig> parse_config(std::string_view text, std::string_view source_name) {

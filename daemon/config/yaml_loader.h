@@ -30,4 +30,17 @@ Result<DaemonConfig> load_config_file(const std::string& path);
 std::optional<PoolBackend> read_pool_backend(const YAML::Node& item, const std::string& path,
                                              Diagnostics& diag);
 
+// One entry of the `vips` list: the VIP, and its inline pool if `pool` is a mapping, hoisted
+// under the VIP's name (vip.pool names it, pool.name is the VIP's).
+struct VipEntry {
+  Vip vip;
+  std::optional<Pool> inline_pool;
+};
+
+// One entry of the `vips` list written at field path `path` ("vips[3]"), read by the loader's
+// rules. Problems go to `diag`, and the entry is returned even then (fields with problems keep
+// their defaults), as the loader keeps it: check_config skips what has problems. For the API's
+// "add a VIP", which reads only the new entry, not the whole config again.
+VipEntry read_vip_entry(const YAML::Node& item, const std::string& path, Diagnostics& diag);
+
 }  // namespace rail::daemon

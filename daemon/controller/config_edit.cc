@@ -1,5 +1,5 @@
-// Config edits: structural changes on the model, or on the YAML tree for documents in the
-// config's own shape, then one pass through the loader for validation.
+// Config edits on the model: a new entry (VIP, backend) read alone by the loader's rules, then
+// the loader's checks (check_config) on the whole candidate.
 #include "daemon/controller/config_edit.h"
 
 #include <yaml-cpp/yaml.h>
@@ -8,6 +8,7 @@
 #include <optional>
 #include <regex>
 #include <sstream>
+#include <vector>
 
 #include "daemon/config/config_check.h"
 #include "daemon/config/config_writer.h"
@@ -38,31 +39,17 @@ Result<DaemonConfig> parse_generated(const std::string& text) {
   return parsed;
 }
 
-// The running config as a YAML tree, `document` parsed, and `edit` applied to both.
-template <typename Edit>
-Result<DaemonConfig> edit_tree(const DaemonConfig& config, std::string_view document,
-                               const char* what, Edit edit) {
-  try {
-    YAML::Node tree = YAML::Load(to_yaml(config));
-    YAML::Node item = YAML::Load(std::string(document));
-    if (!item.IsMap())
-      return make_error(ErrorCode::kInvalidArgument, std::string(what) + " must be a mapping");
-    RAIL_TRY(edit(tree, item));
-    YAML::Emitter out;
-    out << tree;
-    return parse_generated(out.c_str());
-  } catch (const YAML::Exception& e) {
-    return make_error(ErrorCode::kInvalidArgument, std::string(what) + ": " + e.what());
-  }
-}
-
 // The loader's checks of a finished model (check_config), without the text round trip: for
-// edits that only change values already range-checked here (a weight) or drop one (a
-// backend). With 1000 backends the to_yaml + parse of revalidate() costs tens of ms; this
-// ~0.1 ms. The result still loads back: every value in it was read or checked by the loader.
-Result<DaemonConfig> recheck(DaemonConfig config) {
-  Diagnostics d{std::string(kSource)};
-  check_config(config, {}, d);
+// edits whose new values were read by the loader's own rules (a backend, a VIP) or
+// range-checked here (a weight), or that drop some. With 1000 backends the to_yaml + parse of
+// revalidate() costs tens of ms; this ~0.1 ms. The result still loads back: every value in it
+// was read or checked by the loader. `d` may already hold the problems of reading the new
+// entry: the checks skip what has problems and the error lists both, as the loader's would.
+// `pool_paths`: as check_config's; the running config's pools are all "pools[i]" (to_yaml
+// writes every pool as a named one), the default.
+Result<DaemonConfig> recheck(DaemonConfig config, Diagnostics d = Diagnostics{std::string(kSource)},
+                             const std::vector<std::string>& pool_paths = {}) {
+  check_config(config, pool_paths, d);
   if (!d.empty()) return make_error(ErrorCode::kInvalidArgument, strip_positions(d.text()));
   return config;
 }
@@ -80,19 +67,34 @@ Result<DaemonConfig> revalidate(const DaemonConfig& config) {
 }
 
 Result<DaemonConfig> with_vip(const DaemonConfig& config, std::string_view vip_document) {
-  return edit_tree(config, vip_document, "vip", [&](YAML::Node& tree, YAML::Node& vip) -> Status {
-    if (vip["name"] && vip["name"].IsScalar()) {
-      const std::string name = vip["name"].as<std::string>();
+  // Only the new entry is read (by the loader's rules, at the path it will have: the last of
+  // vips); the rest of the config was read before. Then the whole candidate is checked as the
+  // loader would, with the reading's problems, so the error is the one the file would give.
+  const std::string path = "vips[" + std::to_string(config.vips.size()) + "]";
+  Diagnostics d{std::string(kSource)};
+  VipEntry entry;
+  try {
+    const YAML::Node item = YAML::Load(std::string(vip_document));
+    if (!item.IsMap()) return make_error(ErrorCode::kInvalidArgument, "vip must be a mapping");
+    if (const YAML::Node name = item["name"]; name && name.IsScalar())
       for (const Vip& v : config.vips)
-        if (v.name == name)
-          return make_error(ErrorCode::kAlreadyExists, "a VIP named \"" + name + "\" exists");
-    }
-    YAML::Node vips = tree["vips"];
-    if (!vips.IsSequence()) vips = YAML::Node(YAML::NodeType::Sequence);
-    vips.push_back(vip);
-    tree["vips"] = vips;
-    return ok();
-  });
+        if (v.name == name.Scalar())
+          return make_error(ErrorCode::kAlreadyExists,
+                            "a VIP named \"" + name.Scalar() + "\" exists");
+    entry = read_vip_entry(item, path, d);
+  } catch (const YAML::Exception& e) {
+    return make_error(ErrorCode::kInvalidArgument, std::string("vip: ") + e.what());
+  }
+  DaemonConfig next = config;
+  std::vector<std::string> pool_paths;
+  if (entry.inline_pool) {  // hoisted after the running pools, reported where it is written
+    for (size_t i = 0; i < next.pools.size(); ++i)
+      pool_paths.push_back("pools[" + std::to_string(i) + "]");
+    pool_paths.push_back(path + ".pool");
+    next.pools.push_back(std::move(*entry.inline_pool));
+  }
+  next.vips.push_back(std::move(entry.vip));
+  return recheck(std::move(next), std::move(d), pool_paths);
 }
 
 Result<DaemonConfig> without_vip(const DaemonConfig& config, const std::string& name) {
@@ -109,7 +111,7 @@ Result<DaemonConfig> without_vip(const DaemonConfig& config, const std::string& 
       std::any_of(next.vips.begin(), next.vips.end(), [&](const Vip& v) { return v.pool == pool; });
   if (pool == name && !shared)
     std::erase_if(next.pools, [&](const Pool& p) { return p.name == pool; });
-  return revalidate(next);
+  return recheck(std::move(next));
 }
 
 Result<DaemonConfig> with_backend(const DaemonConfig& config, const std::string& pool,
