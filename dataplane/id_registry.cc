@@ -144,19 +144,12 @@ Result<PinnedIds> PinnedIds::open(const std::string& path) {
   return ids;
 }
 
-PinnedIds::PinnedIds(PinnedIds&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), stored_(std::move(other.stored_)) {}
-
-PinnedIds::~PinnedIds() {
-  if (fd_ >= 0) close(fd_);
-}
-
 Status PinnedIds::read(IdMap& services, IdMap& backends) {
   IdKey key{}, next{};
   const IdKey* prev = nullptr;
-  while (bpf_map_get_next_key(fd_, prev, &next) == 0) {
+  while (bpf_map_get_next_key(fd_.get(), prev, &next) == 0) {
     uint32_t id;
-    if (bpf_map_lookup_elem(fd_, &next, &id) == 0)
+    if (bpf_map_lookup_elem(fd_.get(), &next, &id) == 0)
       (next.kind == kServiceKind ? services : backends).emplace(raw(next), id);
     key = next;
     prev = &key;
@@ -170,7 +163,7 @@ Status PinnedIds::read(IdMap& services, IdMap& backends) {
 Status PinnedIds::put(const IdMap& now) {
   for (const auto& [k, id] : now) {
     if (auto it = stored_.find(k); it != stored_.end() && it->second == id) continue;
-    if (bpf_map_update_elem(fd_, k.data(), &id, BPF_ANY) != 0)
+    if (bpf_map_update_elem(fd_.get(), k.data(), &id, BPF_ANY) != 0)
       return errno_error("store id in the registry");
     stored_[k] = id;
   }
@@ -180,7 +173,7 @@ Status PinnedIds::put(const IdMap& now) {
 Status PinnedIds::erase_stale(const IdMap& before, const IdMap& now) {
   for (const auto& [k, id] : before) {
     if (now.count(k)) continue;
-    if (bpf_map_delete_elem(fd_, k.data()) != 0 && errno != ENOENT)
+    if (bpf_map_delete_elem(fd_.get(), k.data()) != 0 && errno != ENOENT)
       return errno_error("remove id from the registry");
     stored_.erase(k);
   }

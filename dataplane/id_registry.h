@@ -9,6 +9,7 @@
 
 #include "core/lb_config.h"
 #include "core/result.h"
+#include "core/unique_fd.h"
 
 namespace rail::dataplane {
 
@@ -47,12 +48,7 @@ std::string backend_id_key(const Service& s, const std::string& identity);  // b
 // other pins, i.e. as long as the connection entries whose ids it explains. Move-only.
 class PinnedIds {
  public:
-  static Result<PinnedIds> open(const std::string& path);
-  PinnedIds(PinnedIds&& other) noexcept;
-  PinnedIds& operator=(PinnedIds&&) = delete;
-  PinnedIds(const PinnedIds&) = delete;
-  PinnedIds& operator=(const PinnedIds&) = delete;
-  ~PinnedIds();
+  static Result<PinnedIds> open(const std::string& path);  // move-only
 
   // Every stored pair, split into service slots and backend ids.
   Status read(IdMap& services, IdMap& backends);
@@ -60,11 +56,11 @@ class PinnedIds {
   // put(); erase_stale() removes the vanished ones once nothing refers to them.
   Status put(const IdMap& now);
   Status erase_stale(const IdMap& before, const IdMap& now);
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
 
  private:
   explicit PinnedIds(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  UniqueFd fd_;
   IdMap stored_;  // what the map holds (to skip unchanged writes)
 };
 

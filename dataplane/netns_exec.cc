@@ -12,18 +12,6 @@
 
 namespace rail::dataplane {
 
-NetnsFd& NetnsFd::operator=(NetnsFd&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = other.release();
-  }
-  return *this;
-}
-
-NetnsFd::~NetnsFd() {
-  if (fd_ >= 0) close(fd_);
-}
-
 Result<NetnsFd> NetnsFd::current() {
   return open("/proc/thread-self/ns/net");
 }
@@ -37,7 +25,7 @@ Result<NetnsFd> NetnsFd::open(const std::string& path) {
 bool NetnsFd::is_current() const {
   struct stat mine {};
   struct stat self {};
-  if (fstat(fd_, &mine) != 0 || stat("/proc/thread-self/ns/net", &self) != 0) return false;
+  if (fstat(fd_.get(), &mine) != 0 || stat("/proc/thread-self/ns/net", &self) != 0) return false;
   return mine.st_dev == self.st_dev && mine.st_ino == self.st_ino;
 }
 

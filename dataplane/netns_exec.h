@@ -8,36 +8,29 @@
 #include <functional>
 
 #include "core/result.h"
+#include "core/unique_fd.h"
 
 namespace rail::dataplane {
 
-// An owned fd of a network namespace (open on /proc/thread-self/ns/net or /run/netns/NAME).
+// An owned fd of a network namespace (move-only) (open on /proc/thread-self/ns/net or
+// /run/netns/NAME).
 class NetnsFd {
  public:
   NetnsFd() = default;
   explicit NetnsFd(int fd) : fd_(fd) {}
-  NetnsFd(NetnsFd&& other) noexcept : fd_(other.release()) {}
-  NetnsFd& operator=(NetnsFd&& other) noexcept;
-  NetnsFd(const NetnsFd&) = delete;
-  NetnsFd& operator=(const NetnsFd&) = delete;
-  ~NetnsFd();
 
   // The namespace of the calling thread.
   static Result<NetnsFd> current();
   // A namespace by path, e.g. "/run/netns/rail-abc".
   static Result<NetnsFd> open(const std::string& path);
 
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
+  int get() const { return fd_.get(); }
+  int release() { return fd_.release(); }
   // True if the calling thread is in this namespace (same nsfs inode).
   bool is_current() const;
 
  private:
-  int fd_ = -1;
+  UniqueFd fd_;
 };
 
 // Runs `fn` on a short-lived thread that first joins `netns`; returns fn's status (or the

@@ -83,7 +83,7 @@ Result<XdpAttachment> XdpAttachment::attach_pinned(const std::string& ifname, in
   }
   auto a = attach(ifname, prog_fd, mode);
   if (!a) return a.error();
-  if (bpf_obj_pin(a->link_fd_, pin_path.c_str()) != 0)
+  if (bpf_obj_pin(a->link_fd_.get(), pin_path.c_str()) != 0)
     return errno_error("pin XDP link at " + pin_path);  // `a` detaches on the way out
   a->pin_path_ = pin_path;
   return a;
@@ -114,45 +114,14 @@ Result<XdpAttachment> XdpAttachment::attach(const std::string& ifname, int prog_
   return XdpAttachment(fd, ifindex, ifname, XdpMode::kGeneric);
 }
 
-XdpAttachment::XdpAttachment(XdpAttachment&& other) noexcept
-    : link_fd_(std::exchange(other.link_fd_, -1)),
-      ifindex_(other.ifindex_),
-      ifname_(std::move(other.ifname_)),
-      mode_(other.mode_),
-      pin_path_(std::move(other.pin_path_)),
-      adopted_(other.adopted_) {}
-
-XdpAttachment& XdpAttachment::operator=(XdpAttachment&& other) noexcept {
-  if (this != &other) {
-    release();
-    link_fd_ = std::exchange(other.link_fd_, -1);
-    ifindex_ = other.ifindex_;
-    ifname_ = std::move(other.ifname_);
-    mode_ = other.mode_;
-    pin_path_ = std::move(other.pin_path_);
-    adopted_ = other.adopted_;
-  }
-  return *this;
-}
-
-XdpAttachment::~XdpAttachment() {
-  release();
-}
-
-void XdpAttachment::release() {
-  // Closing the last reference of an XDP link detaches the program (bpf_xdp_link_release); a
-  // pin is a reference too, so a pinned link keeps forwarding.
-  if (link_fd_ >= 0) close(std::exchange(link_fd_, -1));
-}
-
 void XdpAttachment::detach() {
-  if (link_fd_ < 0) return;
+  if (!link_fd_.valid()) return;
   if (!pin_path_.empty()) {
     // BPF_LINK_DETACH detaches even if another process still holds the link (a stale fd).
-    bpf_link_detach(link_fd_);
+    bpf_link_detach(link_fd_.get());
     unlink(pin_path_.c_str());
   }
-  release();
+  link_fd_.reset();
 }
 
 }  // namespace rail::dataplane

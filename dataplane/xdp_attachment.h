@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "core/unique_fd.h"
 
 namespace rail::dataplane {
 
@@ -38,11 +39,9 @@ class XdpAttachment {
   static Result<XdpAttachment> attach_pinned(const std::string& ifname, int prog_fd, XdpMode mode,
                                              const std::string& pin_path);
 
-  XdpAttachment(XdpAttachment&& other) noexcept;
-  XdpAttachment& operator=(XdpAttachment&& other) noexcept;
-  XdpAttachment(const XdpAttachment&) = delete;
-  XdpAttachment& operator=(const XdpAttachment&) = delete;
-  ~XdpAttachment();
+  // Move-only. Destroying it drops this object's reference to the link: closing the last
+  // reference detaches the program (bpf_xdp_link_release); a pin is a reference too, so a
+  // pinned link keeps forwarding.
 
   // The mode actually in use: kNative or kGeneric.
   XdpMode mode() const { return mode_; }
@@ -58,10 +57,7 @@ class XdpAttachment {
  private:
   XdpAttachment(int link_fd, int ifindex, std::string ifname, XdpMode mode)
       : link_fd_(link_fd), ifindex_(ifindex), ifname_(std::move(ifname)), mode_(mode) {}
-  // Drops this object's reference: detaches unless the link is pinned.
-  void release();
-
-  int link_fd_ = -1;
+  UniqueFd link_fd_;
   int ifindex_ = 0;
   std::string ifname_;
   XdpMode mode_ = XdpMode::kNative;
