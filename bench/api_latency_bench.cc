@@ -8,7 +8,8 @@
 //   weight          PUT .../X/weight {"weight": 2}, then back to 1  (config edit)
 //   remove+add      DELETE .../X, POST .../backends {"address": X} (config edit)
 //   vip remove+add  DELETE /v1/vips/small, POST /v1/vips {small}  (config edit: a second VIP,
-//                   4 backends in an inline pool, probed with flows to its own address)
+//                   4 backends in an inline pool, probed with flows to its own address; also
+//                   one row per direction, "vip remove+add DELETE" and "... POST")
 // Before timing, each toggle is calibrated: probe SYNs of many flows are run through the program
 // (BPF_PROG_TEST_RUN) before, after and after undoing the change, and a flow whose outcome
 // differs is chosen: another backend, or for the VIP, forwarded (VIP there) vs passed to the
@@ -164,6 +165,7 @@ struct Toggle {
   std::string forward_body, back_body;
   std::string back_method;    // remove+add undoes a DELETE with a POST
   const char* vip = kBigVip;  // where the probe flows go
+  bool split = false;         // also a row per direction ("<kind> DELETE", "<kind> POST")
 };
 
 Status send(httplib::Client& client, const std::string& method, const std::string& path,
@@ -297,7 +299,8 @@ Result<Scenario> run_scenario(dataplane::XdpDataPlane& plane, const std::string&
        "PUT"},
       {"remove+add", "DELETE", path, "/v1/pools/web/backends", "",
        R"({"address": ")" + x->to_string() + R"("})", "POST"},
-      {"vip remove+add", "DELETE", "/v1/vips/small", "/v1/vips", "", small, "POST", kSmallVip},
+      {"vip remove+add", "DELETE", "/v1/vips/small", "/v1/vips", "", small, "POST", kSmallVip,
+       true},
   };
   Scenario sc;
   sc.state_dir = base;
@@ -307,6 +310,16 @@ Result<Scenario> run_scenario(dataplane::XdpDataPlane& plane, const std::string&
     if (auto st = time_toggle(client, **controller, plane.prog_fd(), t, o.changes, s); !st)
       return st.error();
     sc.rows.push_back(row_of(t.kind, s));
+    if (t.split) {  // the changes alternate: forward first
+      Samples dir[2];
+      for (size_t k = 0; k < s.total.size(); ++k)
+        for (auto [from, to] : {std::pair{&s.total, &dir[k % 2].total},
+                                {&s.http, &dir[k % 2].http},
+                                {&s.apply, &dir[k % 2].apply}})
+          to->push_back((*from)[k]);
+      sc.rows.push_back(row_of(t.kind + " " + t.method, dir[0]));
+      sc.rows.push_back(row_of(t.kind + " " + t.back_method, dir[1]));
+    }
     for (auto [from, to] :
          {std::pair{&s.total, &all.total}, {&s.http, &all.http}, {&s.apply, &all.apply}})
       to->insert(to->end(), from->begin(), from->end());
@@ -328,12 +341,12 @@ void print_table(const std::vector<Scenario>& all, const Options& o) {
       "API -> data plane latency: 1 VIP, %d backends, M=65537, %d changes per kind "
       "(back and forth)\n",
       o.backends, o.changes);
-  std::printf("%-9s %-14s %-17s %8s %8s %8s %8s\n", "state dir", "change", "measure (ms)", "median",
+  std::printf("%-9s %-21s %-17s %8s %8s %8s %8s\n", "state dir", "change", "measure (ms)", "median",
               "p90", "p99", "max");
   for (const Scenario& s : all) {
     for (const Row& r : s.rows) {
       auto line = [&](const char* name, const Summary& m) {
-        std::printf("%-9s %-14s %-17s %8.3f %8.3f %8.3f %8.3f\n", s.state_dir.c_str(),
+        std::printf("%-9s %-21s %-17s %8.3f %8.3f %8.3f %8.3f\n", s.state_dir.c_str(),
                     r.kind.c_str(), name, m.median, m.p90, m.p99, m.max);
       };
       line("api->forwarding", r.to_forwarding);
