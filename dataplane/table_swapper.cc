@@ -26,6 +26,7 @@ TableSwapper::~TableSwapper() {
 }
 
 int TableSwapper::update(const Job& job) {
+  if (job.inner_fd == kClear) return bpf_map_delete_elem(job.outer_fd, &job.slot) == 0 ? 0 : errno;
   return bpf_map_update_elem(job.outer_fd, &job.slot, &job.inner_fd, BPF_ANY) == 0 ? 0 : errno;
 }
 

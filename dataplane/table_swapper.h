@@ -25,9 +25,11 @@ class TableSwapper {
   TableSwapper(const TableSwapper&) = delete;
   TableSwapper& operator=(const TableSwapper&) = delete;
 
-  // Starts bpf_map_update_elem(outer_fd, &slot, &inner_fd) on a worker: the future gets 0 or
-  // the update's errno. Without a worker to be had, the update runs in the caller (and the
-  // future is ready on return).
+  // Starts bpf_map_update_elem(outer_fd, &slot, &inner_fd) on a worker, or with inner_fd
+  // kClear bpf_map_delete_elem(outer_fd, &slot) (which waits out a grace period the same way):
+  // the future gets 0 or the call's errno. Without a worker to be had, the call runs in the
+  // caller (and the future is ready on return).
+  static constexpr int kClear = -1;
   std::future<int> start(int outer_fd, uint32_t slot, int inner_fd);
 
  private:

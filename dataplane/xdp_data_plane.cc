@@ -405,8 +405,8 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     rail_service gone{};
     gone.service_id = RAIL_NO_BACKEND;
     RAIL_TRY(update(by_id_fd, &slot, &gone, "free service slot"));
-    RAIL_TRY(remove(map_fd("rail_maglev_fast"), &slot, "free Maglev slot"));
-    RAIL_TRY(remove(map_fd("rail_maglev_tables"), &slot, "free Maglev slot"));
+    RAIL_TRY(clear_table(map_fd("rail_maglev_fast"), slot, "free Maglev slot"));
+    RAIL_TRY(clear_table(map_fd("rail_maglev_tables"), slot, "free Maglev slot"));
     tables_.erase(slot);
     table_inputs_.erase(slot);
     live_tables_.erase(slot);

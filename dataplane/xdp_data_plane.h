@@ -10,6 +10,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -81,7 +82,9 @@ class XdpDataPlane final : public DataPlane {
   Status write_table(uint32_t slot, const Service& service, const MaglevTable& table,
                      const std::vector<uint32_t>& ids);
   Status write_filter(const std::vector<uint64_t>& words);
+  int await_exchange(const std::shared_future<int>& job, const std::function<bool()>& exchanged);
   int swap_table(int outer_fd, uint32_t slot, int inner_fd, std::shared_future<int>& done);
+  Status clear_table(int outer_fd, uint32_t slot, const std::string& what);
   Status bump_service_gen();
 
   std::unique_ptr<Owner> owner_;
