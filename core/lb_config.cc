@@ -5,16 +5,10 @@
 #include <tuple>
 
 #include "core/backend_identity.h"
+#include "core/forwarder/encap.h"
+#include "core/maglev/maglev_table.h"
 
 namespace rail {
-namespace {
-
-bool is_prime(uint32_t n) {
-  if (n < 2) return false;
-  for (uint32_t d = 2; uint64_t(d) * d <= n; ++d)
-    if (n % d == 0) return false;
-  return true;
-}
 
 const char* encap_name(Encap e) {
   switch (e) {
@@ -29,24 +23,6 @@ const char* encap_name(Encap e) {
   }
   return "?";
 }
-
-// Bytes an encapsulation adds in front of the inner IP packet, for an outer family.
-uint32_t overhead(Encap e, bool outer_v6) {
-  uint32_t ip = outer_v6 ? 40 : 20;
-  switch (e) {
-    case Encap::kGre:
-      return ip + 4;
-    case Encap::kIpip:
-      return ip;
-    case Encap::kGue:
-      return ip + 8;
-    case Encap::kL2:
-      return 0;
-  }
-  return 0;
-}
-
-}  // namespace
 
 Status LbConfig::validate() const {
   std::string problems;
@@ -85,7 +61,7 @@ Status LbConfig::validate() const {
           problem(where + ": backend " + b.address.to_string() +
                   " is IPv6 but the node has no outer_source_v6");
       }
-      if (s.vip.is_v6() && node.mtu < 1280 + overhead(s.encap, b.address.is_v6()))
+      if (s.vip.is_v6() && node.mtu < 1280 + encap_overhead(s.encap, b.address.is_v6()))
         problem(where + ": mtu " + std::to_string(node.mtu) +
                 " leaves less than 1280 bytes for IPv6 inside " + encap_name(s.encap) + " to " +
                 b.address.to_string());

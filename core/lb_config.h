@@ -33,6 +33,9 @@ enum class BackendState : uint8_t {
   kDown = 2,     // removed: established flows move (health check failed, forced down)
 };
 
+// The config's name of an encapsulation: "gre", "ipip", "gue", "l2".
+const char* encap_name(Encap e);
+
 struct Backend {
   // Stable identity used by the Maglev permutation: `name` if set, else the address text.
   // The same backend must have the same identity on every node.
@@ -57,13 +60,13 @@ struct Service {
 };
 
 struct NodeSettings {
-  MacAddress mac;                            // source MAC of everything the node sends
-  std::optional<IpAddress> outer_source_v4;  // outer source for IPv4-encapsulated packets
-  std::optional<IpAddress> outer_source_v6;  // outer source for IPv6-encapsulated packets
-  std::vector<IpAddress> ingress_addresses;  // GRE from the router to these is balanced
-  uint32_t mtu = 1500;                       // bytes of outer IP packet the path carries
-  uint16_t gue_port = 6080;                  // GUE destination port (host order)
-  bool icmp_echo = true;                     // answer ICMP echo requests to VIPs
+  MacAddress mac;                               // source MAC of everything the node sends
+  std::optional<IpAddress> outer_source_v4;     // outer source for IPv4-encapsulated packets
+  std::optional<IpAddress> outer_source_v6;     // outer source for IPv6-encapsulated packets
+  std::vector<IpAddress> ingress_addresses;     // GRE from the router to these is balanced
+  uint32_t mtu = 1500;                          // bytes of outer IP packet the path carries
+  uint16_t gue_port = 6080;                     // GUE destination port (host order)
+  bool icmp_echo = true;                        // answer ICMP echo requests to VIPs
   uint32_t hash_seed = RAIL_DEFAULT_HASH_SEED;  // must be the same on every node
 };
 

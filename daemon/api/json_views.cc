@@ -38,7 +38,7 @@ json to_json(const VipView& v) {
           {"address", c.address.to_string()},
           {"protocol", c.protocol == Protocol::kTcp ? "tcp" : "udp"},
           {"port", c.port},
-          {"encapsulation", encap_to_string(c.encap)},
+          {"encapsulation", encap_name(c.encap)},
           {"hash", to_string(c.hash)},
           {"table_size", c.table_size},
           {"pool", c.pool},

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "core/backend_identity.h"
+#include "core/forwarder/encap.h"
 #include "core/maglev/maglev_table.h"
 #include "daemon/config/values.h"
 
@@ -21,12 +22,6 @@ std::string vip_text(const Vip& v) {
   std::string a = v.address.is_v6() ? "[" + v.address.to_string() + "]" : v.address.to_string();
   return a + ":" + (v.port ? std::to_string(v.port) : std::string("any")) +
          (v.protocol == Protocol::kTcp ? "/tcp" : "/udp");
-}
-
-// Bytes an encapsulation puts in front of the inner packet (docs/packet-path.md §7).
-uint32_t overhead(Encap e, bool outer_v6) {
-  uint32_t ip = outer_v6 ? 40 : 20;
-  return e == Encap::kGre ? ip + 4 : e == Encap::kGue ? ip + 8 : e == Encap::kIpip ? ip : 0;
 }
 
 std::string prime_hint(uint32_t n) {
@@ -113,18 +108,18 @@ void check_vip_backends(const Vip& v, const std::string& vp, const Pool& pool,
     } else if (b.address.is_v4() && v4_ok && !node.outer_source_v4 && !reported_v4) {
       reported_v4 = true;
       d.add(vp + ".pool", "backend " + ba() + " is IPv4 but node.outer_source_v4 is not set (" +
-                              encap_to_string(v.encap) + " needs an outer source)");
+                              encap_name(v.encap) + " needs an outer source)");
     } else if (b.address.is_v6() && v6_ok && !node.outer_source_v6 && !reported_v6) {
       reported_v6 = true;
       d.add(vp + ".pool", "backend " + ba() + " is IPv6 but node.outer_source_v6 is not set (" +
-                              encap_to_string(v.encap) + " needs an outer source)");
+                              encap_name(v.encap) + " needs an outer source)");
     }
-    uint32_t need_mtu = 1280 + overhead(v.encap, b.address.is_v6());
+    uint32_t need_mtu = 1280 + encap_overhead(v.encap, b.address.is_v6());
     if (mtu_ok && v.address.is_v6() && node.mtu < need_mtu && !reported_mtu) {
       reported_mtu = true;
-      d.add(vp + ".address", "IPv6 inside " + std::string(encap_to_string(v.encap)) + " to " +
-                                 ba() + " needs node.mtu >= " + std::to_string(need_mtu) +
-                                 " (it is " + std::to_string(node.mtu) + ")");
+      d.add(vp + ".address", "IPv6 inside " + std::string(encap_name(v.encap)) + " to " + ba() +
+                                 " needs node.mtu >= " + std::to_string(need_mtu) + " (it is " +
+                                 std::to_string(node.mtu) + ")");
     }
   }
 }
@@ -135,7 +130,7 @@ void check_via_vip(const Vip& v, const std::string& vp, const std::string& pp, D
   if (v.encap != Encap::kGre || !v.address.is_v4())
     d.add(pp + ".check.via_vip", std::string("not supported yet for ") + vip_text(v) + " (" + vp +
                                      "): via-VIP probes are GRE over IPv4 only, this VIP is " +
-                                     encap_to_string(v.encap) + " over IPv" +
+                                     encap_name(v.encap) + " over IPv" +
                                      (v.address.is_v4() ? "4" : "6"));
 }
 

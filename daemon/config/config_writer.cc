@@ -185,7 +185,7 @@ std::string to_yaml(const DaemonConfig& c) {
       w.num_field(4, "port", v.port);
     else
       w.str_field(4, "port", "any");
-    w.str_field(4, "encapsulation", encap_to_string(v.encap));
+    w.str_field(4, "encapsulation", encap_name(v.encap));
     w.str_field(4, "hash", to_string(v.hash));
     w.num_field(4, "table_size", v.table_size);
     w.str_field(4, "pool", v.pool);

@@ -100,20 +100,6 @@ const char* to_string(HashMode mode) {
   return "?";
 }
 
-const char* encap_to_string(Encap encap) {
-  switch (encap) {
-    case Encap::kGre:
-      return "gre";
-    case Encap::kIpip:
-      return "ipip";
-    case Encap::kGue:
-      return "gue";
-    case Encap::kL2:
-      return "l2";
-  }
-  return "?";
-}
-
 uint32_t hash_fields(HashMode mode) {
   switch (mode) {
     case HashMode::kFiveTuple:

@@ -141,7 +141,6 @@ std::vector<VipHealth> vip_health(const DaemonConfig& config, const RuntimeInput
 const char* to_string(XdpMode mode);
 using health::to_string;  // CheckType
 const char* to_string(HashMode mode);
-const char* encap_to_string(Encap encap);
 uint32_t hash_fields(HashMode mode);
 
 }  // namespace rail::daemon
