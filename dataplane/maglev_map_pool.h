@@ -5,7 +5,11 @@
 // 128 page faults on the first mmap and a TLB flush on munmap: ~0.3 ms of every API change on
 // a 65537-entry table, more under load. The map swapped OUT is reusable as soon as the
 // kernel's update call that replaced it returns: it returns after an RCU grace period, when no
-// program run can still hold the old table (kernel/bpf/syscall.c, maybe_wait_bpf_programs).
+// program run can still hold the old table (kernel/bpf/syscall.c, maybe_wait_bpf_programs:
+// synchronize_rcu() after a successful update or delete of an ARRAY_OF_MAPS / HASH_OF_MAPS
+// slot). That covers non-sleepable programs only, which the balancer is (XDP); a sleepable
+// program reading these maps would need synchronize_rcu_tasks_trace() first. A reused fast
+// map keeps its old entries past the table's M + 1: the program reads only [0, M].
 #pragma once
 
 #include <cstddef>

@@ -3,10 +3,14 @@
 #include "dataplane/xdp_conntrack.h"
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <thread>
 #include <vector>
 
 #include "abi/rail_abi.h"
@@ -18,20 +22,60 @@ namespace {
 
 constexpr uint32_t kBatch = 4096;
 
-// Writes `count` keys/values with one batch update (BPF_ANY).
+// Writes the entries to a BPF_F_NO_COMMON_LRU table: at most one CPU's share per online CPU,
+// each from a thread pinned to that CPU (a user-space insert uses the calling CPU's LRU list:
+// one thread writing them all would evict its own earlier inserts once its share is full).
+// Returns how many were written.
 template <typename Key>
-Status write_batch(int fd, const std::vector<Key>& keys, const std::vector<rail_conn>& values) {
-  if (keys.empty()) return ok();
-  auto count = uint32_t(keys.size());
-  if (bpf_map_update_batch(fd, keys.data(), values.data(), &count, nullptr) != 0)
-    return errno_error("copy the old connection table's entries");
-  return ok();
+Result<uint64_t> write_spread(int fd, const std::vector<Key>& keys,
+                              const std::vector<rail_conn>& values) {
+  if (keys.empty()) return uint64_t{0};
+  bpf_map_info info{};
+  uint32_t len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
+    return errno_error("inspect the new connection table");
+  const int possible = libbpf_num_possible_cpus();
+  if (possible <= 0) return libbpf_error("count possible CPUs", possible);
+  const size_t share = std::max<size_t>(1, info.max_entries / uint32_t(possible));
+  cpu_set_t online;
+  if (sched_getaffinity(0, sizeof(online), &online) != 0) return errno_error("read CPU affinity");
+  size_t next = 0;
+  for (int cpu = 0; cpu < CPU_SETSIZE && next < keys.size(); ++cpu) {
+    if (!CPU_ISSET(cpu, &online)) continue;
+    const size_t begin = next, end = std::min(keys.size(), next + share);
+    int err = 0;
+    std::thread writer([&] {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpu, &one);
+      if (pthread_setaffinity_np(pthread_self(), sizeof(one), &one) != 0) {
+        err = EINVAL;
+        return;
+      }
+      for (size_t at = begin; at < end && err == 0; at += kBatch) {
+        auto count = uint32_t(std::min<size_t>(kBatch, end - at));
+        if (bpf_map_update_batch(fd, &keys[at], &values[at], &count, nullptr) != 0) err = errno;
+      }
+    });
+    writer.join();
+    if (err != 0) {
+      errno = err;
+      return errno_error("copy the old connection table's entries");
+    }
+    next = end;
+  }
+  return uint64_t(next);
 }
 
 }  // namespace
 
 uint32_t conn6_entries(uint32_t conn_capacity, uint32_t conn6_capacity) {
-  return conn6_capacity != 0 ? conn6_capacity : std::max(1u, conn_capacity / 4);
+  return conn6_capacity != 0 ? conn6_capacity : conn_capacity;
+}
+
+uint32_t per_cpu_lru_entries(uint32_t entries, uint32_t possible_cpus) {
+  if (possible_cpus <= 1) return entries;
+  return uint32_t((uint64_t(entries) + possible_cpus - 1) / possible_cpus * possible_cpus);
 }
 
 Result<uint64_t> adopt_legacy_conntrack(const std::string& pin_dir, int v4_fd, int v6_fd) {
@@ -46,6 +90,9 @@ Result<uint64_t> adopt_legacy_conntrack(const std::string& pin_dir, int v4_fd, i
   if (bpf_obj_get_info_by_fd(old.get(), &info, &len) != 0)
     return errno_error("inspect pinned " + path);
   uint64_t moved = 0;
+  std::vector<rail_flow_key4> keys4;
+  std::vector<rail_flow_key> keys6;
+  std::vector<rail_conn> values4, values6;
   if (info.key_size == sizeof(rail_flow_key) && info.value_size == sizeof(rail_conn)) {
     std::vector<rail_flow_key> keys(kBatch);
     std::vector<rail_conn> values(kBatch);
@@ -61,9 +108,6 @@ Result<uint64_t> adopt_legacy_conntrack(const std::string& pin_dir, int v4_fd, i
       }
       first = false;
       in = out;
-      std::vector<rail_flow_key4> keys4;
-      std::vector<rail_flow_key> keys6;
-      std::vector<rail_conn> values4, values6;
       for (uint32_t i = 0; i < count; ++i) {
         const rail_flow_key& k = keys[i];
         if (k.family == RAIL_AF_INET) {
@@ -80,10 +124,12 @@ Result<uint64_t> adopt_legacy_conntrack(const std::string& pin_dir, int v4_fd, i
           values6.push_back(values[i]);
         }
       }
-      RAIL_TRY(write_batch(v4_fd, keys4, values4));
-      RAIL_TRY(write_batch(v6_fd, keys6, values6));
-      moved += keys4.size() + keys6.size();
     }
+    auto moved4 = write_spread(v4_fd, keys4, values4);
+    if (!moved4) return moved4.error();
+    auto moved6 = write_spread(v6_fd, keys6, values6);
+    if (!moved6) return moved6.error();
+    moved = *moved4 + *moved6;
   }
   if (unlink(path.c_str()) != 0) return errno_error("remove the old connection table " + path);
   return moved;

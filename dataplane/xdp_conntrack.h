@@ -9,14 +9,22 @@
 
 namespace rail::dataplane {
 
-// Entries of the IPv6 table for `conn6_capacity` (0: a quarter of the IPv4 table's).
+// Entries of the IPv6 table for `conn6_capacity` (0: as many as the IPv4 table's).
 uint32_t conn6_entries(uint32_t conn_capacity, uint32_t conn6_capacity);
+
+// `entries` rounded up to a multiple of `possible_cpus`: the kernel does that to the size of
+// a BPF_F_NO_COMMON_LRU table (each CPU owns max_entries / CPUs), and libbpf reuses a pinned
+// map only if its size equals the one asked for, so asking for anything else would make the
+// next start refuse the pin on a host whose CPU count does not divide it.
+uint32_t per_cpu_lru_entries(uint32_t entries, uint32_t possible_cpus);
 
 // Builds before the per-family tables pinned one `<pin_dir>/rail_conntrack` (rail_flow_key ->
 // rail_conn) for both families. If it is there, its entries are copied into the IPv4 and IPv6
 // tables `v4_fd` / `v6_fd` (established flows keep their backends across the upgrade), and
 // the pin is removed. A table of another value layout is only removed. Returns the number of
-// entries moved.
+// entries moved: an insert from user space takes a free entry of the calling CPU's share
+// (max_entries / possible CPUs) and evicts within it, so the copy writes each share from a
+// thread on that CPU; what does not fit the online CPUs' shares is not moved.
 Result<uint64_t> adopt_legacy_conntrack(const std::string& pin_dir, int v4_fd, int v6_fd);
 
 }  // namespace rail::dataplane

@@ -79,10 +79,14 @@ Result<std::unique_ptr<XdpDataPlane>> XdpDataPlane::load(const XdpOptions& optio
   balancer_bpf* s = skel->get();
   s->rodata->lb_conn_tcp_timeout_ns = options.conn_tcp_timeout_ns;
   s->rodata->lb_conn_other_timeout_ns = options.conn_other_timeout_ns;
-  if (int err = bpf_map__set_max_entries(s->maps.rail_conntrack4, options.conn_capacity))
+  const int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return libbpf_error("count possible CPUs", cpus);
+  const uint32_t conn4 = per_cpu_lru_entries(options.conn_capacity, uint32_t(cpus));
+  const uint32_t conn6 = per_cpu_lru_entries(
+      conn6_entries(options.conn_capacity, options.conn6_capacity), uint32_t(cpus));
+  if (int err = bpf_map__set_max_entries(s->maps.rail_conntrack4, conn4))
     return libbpf_error("size the IPv4 connection table", err);
-  if (int err = bpf_map__set_max_entries(
-          s->maps.rail_conntrack6, conn6_entries(options.conn_capacity, options.conn6_capacity)))
+  if (int err = bpf_map__set_max_entries(s->maps.rail_conntrack6, conn6))
     return libbpf_error("size the IPv6 connection table", err);
   if (int err = bpf_map__set_max_entries(s->maps.rail_fragments, options.frag_capacity))
     return libbpf_error("size the fragment table", err);
@@ -99,12 +103,15 @@ Result<std::unique_ptr<XdpDataPlane>> XdpDataPlane::load(const XdpOptions& optio
     RAIL_TRY(drop_other_layout_pin(options.pin_dir + "/rail_conntrack6", s->maps.rail_conntrack6));
   }
   RAIL_TRY(skel->load());
+  Result<uint64_t> moved = uint64_t{0};
   if (!options.pin_dir.empty()) {
-    RAIL_TRY(adopt_legacy_conntrack(options.pin_dir, bpf_map__fd(s->maps.rail_conntrack4),
-                                    bpf_map__fd(s->maps.rail_conntrack6)));
+    moved = adopt_legacy_conntrack(options.pin_dir, bpf_map__fd(s->maps.rail_conntrack4),
+                                   bpf_map__fd(s->maps.rail_conntrack6));
+    if (!moved) return moved.error();
   }
   std::unique_ptr<XdpDataPlane> plane(
       new XdpDataPlane(std::make_unique<Owner>(Owner{std::move(*skel)})));
+  plane->legacy_flows_moved_ = *moved;
   if (!options.pin_dir.empty()) RAIL_TRY(plane->adopt(options.pin_dir));
   plane->load_time_ = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
@@ -405,11 +412,13 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     rail_service gone{};
     gone.service_id = RAIL_NO_BACKEND;
     RAIL_TRY(update(by_id_fd, &slot, &gone, "free service slot"));
-    RAIL_TRY(clear_table(map_fd("rail_maglev_fast"), slot, "free Maglev slot"));
-    RAIL_TRY(clear_table(map_fd("rail_maglev_tables"), slot, "free Maglev slot"));
+    // Unknown from here: a clear that fails must not leave a record saying the slot holds a
+    // table (a service coming back to it would skip writing one).
     tables_.erase(slot);
     table_inputs_.erase(slot);
     live_tables_.erase(slot);
+    RAIL_TRY(clear_table(map_fd("rail_maglev_fast"), slot, "free Maglev slot"));
+    RAIL_TRY(clear_table(map_fd("rail_maglev_tables"), slot, "free Maglev slot"));
   }
   for (uint32_t id : backend_ids_) {
     if (std::binary_search(live_ids.begin(), live_ids.end(), id)) continue;

@@ -32,7 +32,8 @@ namespace rail::dataplane {
 
 struct XdpOptions {
   // Connection-table entries (LRU): IPv4 flows (rail_conntrack4), and IPv6 flows
-  // (rail_conntrack6; 0 = a quarter of conn_capacity). docs/xdp.md "Connection tables".
+  // (rail_conntrack6; 0 = as many as conn_capacity). Each is rounded up to a multiple of the
+  // possible CPUs (per-CPU LRU lists). docs/xdp.md "Connection tables".
   uint32_t conn_capacity = 1u << 18;
   uint32_t conn6_capacity = 0;
   uint32_t frag_capacity = 1u << 14;  // fragment-table entries (LRU)
@@ -66,6 +67,8 @@ class XdpDataPlane final : public DataPlane {
   const std::vector<XdpAttachment>& attachments() const { return attachments_; }
   // Number of service slots / backend ids taken over from the pinned registry at load.
   size_t adopted_ids() const { return adopted_ids_; }
+  // Flows copied from the single connection table of an older build at load (0: none pinned).
+  uint64_t legacy_flows_moved() const { return legacy_flows_moved_; }
 
   int prog_fd() const;
   // A balancer map's fd by name (e.g. "rail_backends"), -1 if none: for tests and tools.
@@ -99,6 +102,7 @@ class XdpDataPlane final : public DataPlane {
   StableIds backend_reg_{RAIL_MAX_BACKENDS};  // (service, backend identity) -> backend id
   StableIds slot_reg_{RAIL_MAX_SERVICES};     // service -> stable slot (service_id in the maps)
   size_t adopted_ids_ = 0;
+  uint64_t legacy_flows_moved_ = 0;
   std::map<uint32_t, std::vector<uint32_t>> tables_;  // slot -> inner map contents written
   // What each slot's table in tables_ was built from: an unchanged service is neither rebuilt
   // nor rewritten (Maglev inputs, table size, backend ids).
@@ -132,13 +136,13 @@ class XdpDataPlane final : public DataPlane {
   std::vector<uint32_t> applied_slots_;  // [config service index] -> slot
   std::vector<std::vector<uint32_t>> applied_backends_;  // [service][backend] -> id
   // The inner map in each slot that this process put there (filled through its mapping), and
-  // maps swapped out, reused once their grace period is over. Before grace_waits_ and
-  // swapper_: the workers are joined before these maps close.
+  // maps swapped out, reused once their grace period is over. Before swapper_: the workers
+  // are joined before these maps close.
   std::map<uint32_t, InnerTableMap> live_tables_;
   MaglevMapPool map_pool_;
-  // Table swaps whose kernel call still waits out its RCU grace period (swap_table); last, so
-  // they are joined before the maps and program go.
-  std::vector<std::shared_future<int>> grace_waits_;
+  // Runs the outer-map updates and deletes, which wait out an RCU grace period after their
+  // exchange (swap_table, clear_table); last, so its destructor joins every one still waiting
+  // before the maps and the program go.
   TableSwapper swapper_;
 };
 

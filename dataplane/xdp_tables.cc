@@ -102,8 +102,9 @@ Status XdpDataPlane::write_table(uint32_t slot, const Service& service, const Ma
 // 2-core VM, most of an API change's latency); a delete clears the slot, then waits the same
 // way. Both run on a TableSwapper worker, and the caller only waits here until `exchanged()`
 // sees the slot changed: every program run that starts after that sees the new state, while
-// the grace period finishes behind (grace_waits_). Calls on one slot cannot overtake each
-// other: each returns only after its own exchange. Returns 0, or the errno of a failed call.
+// the grace period finishes on the worker (~TableSwapper joins it). Calls on one slot cannot
+// overtake each other: each returns only after its own exchange. Returns 0, or the errno of a
+// failed call.
 int XdpDataPlane::await_exchange(const std::shared_future<int>& job,
                                  const std::function<bool()>& exchanged) {
   // The exchange takes microseconds once the worker runs: poll without sleeping for a while
@@ -113,13 +114,7 @@ int XdpDataPlane::await_exchange(const std::shared_future<int>& job,
     const auto wait = std::chrono::steady_clock::now() < spin_until ? std::chrono::microseconds(0)
                                                                     : std::chrono::microseconds(50);
     if (job.wait_for(wait) == std::future_status::ready) return job.get();
-    if (exchanged()) {
-      std::erase_if(grace_waits_, [](const std::shared_future<int>& f) {
-        return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
-      });
-      grace_waits_.push_back(job);
-      return 0;
-    }
+    if (exchanged()) return 0;
   }
 }
 

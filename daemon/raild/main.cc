@@ -135,9 +135,11 @@ int run(const Args& args, EventLog& log) {
     log.error("dataplane_load_failed", {{"error", xdp.error().message}});
     return 1;
   }
-  log.info("dataplane_loaded", {{"pin_dir", pin_dir},
-                                {"verified_insns", std::to_string((*xdp)->verified_insns())},
-                                {"adopted_ids", std::to_string((*xdp)->adopted_ids())}});
+  log.info("dataplane_loaded",
+           {{"pin_dir", pin_dir},
+            {"verified_insns", std::to_string((*xdp)->verified_insns())},
+            {"adopted_ids", std::to_string((*xdp)->adopted_ids())},
+            {"legacy_flows_moved", std::to_string((*xdp)->legacy_flows_moved())}});
 
   ControllerOptions options;
   options.config_path = args.config;

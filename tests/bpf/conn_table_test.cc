@@ -3,12 +3,15 @@
 // builds is moved over at load; a table of another layout is replaced.
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -162,6 +165,67 @@ TEST(ConnTableTest, TheTwoFamilyTableOfAnOlderBuildIsMovedOver) {
   ASSERT_TRUE(after);
   EXPECT_EQ(after->counters[RAIL_CNT_CONN_HITS] - before->counters[RAIL_CNT_CONN_HITS], 2u);
   EXPECT_EQ(after->counters[RAIL_CNT_NEW_FLOWS] - before->counters[RAIL_CNT_NEW_FLOWS], 0u);
+}
+
+// More old entries than one CPU's share of the new IPv4 table (capacity / possible CPUs): an
+// insert from user space evicts within the calling CPU's share, so the copy must spread them
+// over the CPUs. Every entry that fits the online CPUs' shares must arrive.
+TEST(ConnTableTest, AnOldTableLargerThanOneCpusShareIsMovedWhole) {
+  PinDir dir("conn-legacy-many-test");
+  constexpr uint32_t kCapacity = 1 << 12;
+  const int possible = libbpf_num_possible_cpus();
+  ASSERT_GT(possible, 0);
+  const uint32_t share = kCapacity / uint32_t(possible);
+  cpu_set_t online;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(online), &online), 0);
+  const uint32_t fit = share * uint32_t(CPU_COUNT(&online));
+  const uint32_t flows = std::min<uint32_t>(fit, share + share / 2);  // > one share if >1 CPU
+  LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_COMMON_LRU);
+  const int old_table = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "rail_conntrack",
+                                       sizeof(rail_flow_key), sizeof(rail_conn), 1 << 16, &opts);
+  ASSERT_GE(old_table, 0);
+  for (uint32_t i = 0; i < flows; ++i) {
+    rail_flow_key k{};
+    k.src[0] = htonl(0xc6120000u + i);  // 198.18.x.y
+    k.dst[0] = htonl(0xc6126401u);
+    k.sport = htons(uint16_t(10000 + i % 50000));
+    k.dport = htons(80);
+    k.proto = IPPROTO_TCP;
+    k.family = RAIL_AF_INET;
+    rail_conn conn{};
+    conn.backend_id = i % 7;
+    ASSERT_EQ(bpf_map_update_elem(old_table, &k, &conn, BPF_ANY), 0) << i;
+  }
+  ASSERT_EQ(bpf_obj_pin(old_table, (dir / "rail_conntrack").c_str()), 0);
+  close(old_table);
+  dataplane::XdpOptions options;
+  options.conn_capacity = kCapacity;
+  options.pin_dir = dir.path();
+  auto plane = XdpDataPlane::load(options);
+  ASSERT_TRUE(plane) << plane.error().describe();
+  EXPECT_EQ((*plane)->legacy_flows_moved(), flows);
+  EXPECT_EQ(Entries<rail_flow_key4>((*plane)->map_fd("rail_conntrack4")).size(), flows)
+      << "entries were evicted by the copy (share " << share << ", possible CPUs " << possible
+      << ")";
+}
+
+// A per-CPU LRU table's size is rounded up to a multiple of the possible CPUs by the kernel; a
+// capacity that is not one must still let the next load reuse the pinned tables.
+TEST(ConnTableTest, ACapacityNotAMultipleOfTheCpusStillReusesThePins) {
+  PinDir dir("conn-odd-size-test");
+  dataplane::XdpOptions options;
+  options.conn_capacity = 4097;
+  options.conn6_capacity = 1001;
+  options.pin_dir = dir.path();
+  {
+    auto first = XdpDataPlane::load(options);
+    ASSERT_TRUE(first) << first.error().describe();
+    ASSERT_TRUE((*first)->apply(sample_config()));
+    ASSERT_EQ(RunFrame(**first, kSyn4), XDP_TX);
+  }
+  auto second = XdpDataPlane::load(options);
+  ASSERT_TRUE(second) << second.error().describe();
+  EXPECT_EQ(Entries<rail_flow_key4>((*second)->map_fd("rail_conntrack4")).size(), 1u);
 }
 
 // Tables whose entries have another layout (an older rail_conn; a per-family table of another
