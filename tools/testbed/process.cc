@@ -11,6 +11,8 @@
 #include <cstring>
 #include <future>
 
+#include "core/unique_fd.h"
+
 namespace rail::testbed {
 namespace {
 
@@ -188,20 +190,22 @@ Result<Process> Spawner::spawn(const std::vector<std::string>& argv_in,
     jobs_.push_back([&] {
       std::vector<std::string> argv = argv_in;
       std::vector<char*> args = c_argv(argv);
-      const int out = open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-      if (out < 0) {
+      const UniqueFd out_file(
+          open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+      if (!out_file.valid()) {
         done.set_value(errno_error("open " + stdout_path));
         return;
       }
-      const int err =
-          stderr_path == stdout_path
-              ? out
-              : open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-      if (err < 0) {
-        done.set_value(errno_error("open " + stderr_path));
-        close(out);
-        return;
+      UniqueFd err_file;
+      if (stderr_path != stdout_path) {
+        err_file.reset(open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+        if (!err_file.valid()) {
+          done.set_value(errno_error("open " + stderr_path));
+          return;
+        }
       }
+      const int out = out_file.get();
+      const int err = err_file.valid() ? err_file.get() : out;
       const pid_t parent = getpid();
       const pid_t pid = fork();
       if (pid == 0) {  // async-signal-safe calls only
@@ -218,8 +222,6 @@ Result<Process> Spawner::spawn(const std::vector<std::string>& argv_in,
         execvp(args[0], args.data());
         _exit(127);
       }
-      if (err != out) close(err);
-      close(out);
       if (pid < 0) {
         done.set_value(errno_error("fork"));
         return;
