@@ -13,6 +13,7 @@
 #include "dataplane/libbpf_error.h"
 #include "e2e_sockets.h"
 #include "netns.h"
+#include "tools/testbed/loopback_http.h"
 
 namespace rail::e2e {
 
@@ -29,16 +30,7 @@ inline Result<UniqueFd> tcp_socket(int timeout_ms) {
   return s;
 }
 
-// Reads until EOF (or timeout / error: what arrived so far).
-inline std::string read_all(int fd) {
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) return out;
-    out.append(buf, size_t(n));
-  }
-}
+using testbed::read_to_eof;
 
 struct HttpResponse {
   int status = 0;  // 0: not reachable (body says why)
@@ -51,24 +43,10 @@ inline HttpResponse http_request(const Netns& ns, uint16_t port, const std::stri
                                  const std::string& path, const std::string& body = "") {
   HttpResponse response;
   Status st = ns.run([&]() -> Status {
-    auto s = tcp_socket(2000);
-    if (!s) return s.error();
-    sockaddr_in api = sockaddr_v4("127.0.0.1", port);
-    if (connect(s->get(), reinterpret_cast<sockaddr*>(&api), sizeof(api)) != 0)
-      return dataplane::errno_error("connect api");
-    const std::string request = method + " " + path +
-                                " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                                "Content-Type: application/json\r\nContent-Length: " +
-                                std::to_string(body.size()) + "\r\n\r\n" + body;
-    if (send(s->get(), request.data(), request.size(), MSG_NOSIGNAL) != ssize_t(request.size()))
-      return dataplane::errno_error("send api");
-    const std::string raw = read_all(s->get());
-    const size_t space = raw.find(' ');
-    const size_t end = raw.find("\r\n\r\n");
-    if (space == std::string::npos || end == std::string::npos)
-      return make_error(ErrorCode::kSystem, "bad HTTP response: " + raw);
-    response.status = std::atoi(raw.c_str() + space + 1);
-    response.body = raw.substr(end + 4);
+    auto reply = testbed::loopback_http(port, method, path, body);
+    if (!reply) return reply.error();
+    response.status = reply->status;
+    response.body = std::move(reply->body);
     return ok();
   });
   if (!st) response.body = st.error().describe();

@@ -42,8 +42,8 @@ using e2e::Clock;
 using e2e::HttpResponse;
 using e2e::Netns;
 using e2e::RaildProcess;
-using e2e::read_all;
 using e2e::read_file;
+using e2e::read_to_eof;
 using e2e::seconds_since;
 using e2e::SingleNodeTopology;
 using e2e::sockaddr_v4;
@@ -218,7 +218,7 @@ class RaildLiveTest : public ::testing::Test {
         sockaddr_in vip = sockaddr_v4(kVip, kPort);
         std::string got;
         if (connect(s->get(), reinterpret_cast<sockaddr*>(&vip), sizeof(vip)) == 0)
-          got = read_all(s->get());
+          got = read_to_eof(s->get());
         if (!got.empty() && got.back() == '\n') {
           got.pop_back();
           ++answers[got];

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "core/unique_fd.h"
+#include "tools/testbed/loopback_http.h"
 #include "tools/testbed/testbed_impl.h"
 
 namespace rail::testbed {
@@ -21,33 +22,6 @@ namespace rail::testbed {
 using json = nlohmann::json;
 
 namespace {
-
-void set_timeouts(int fd, int ms) {
-  timeval t{ms / 1000, (ms % 1000) * 1000};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &t, sizeof(t));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &t, sizeof(t));
-}
-
-std::string read_to_eof(int fd) {
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) return out;
-    out.append(buf, size_t(n));
-  }
-}
-
-Status connect_loopback(int fd, uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0)
-    return make_error(ErrorCode::kSystem,
-                      "connect 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(errno));
-  return ok();
-}
 
 std::string ms(std::chrono::milliseconds d) {
   return std::to_string(d.count()) + "ms";
@@ -90,7 +64,7 @@ Status Testbed::Impl::wait_server(int j) {
         if (!p.running()) return true;
         last = run_in(role, [&]() -> Status {
           UniqueFd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-          set_timeouts(s.get(), 500);
+          set_socket_timeouts(s.get(), 500);
           return connect_loopback(s.get(), topo.port);
         });
         return bool(last);
@@ -194,21 +168,10 @@ Status Testbed::Impl::start_balancer(int i) {
 Result<int> Testbed::Impl::http_get(int i, const std::string& path, std::string& body) const {
   int status = 0;
   Status st = run_in(node_role(i), [&]() -> Status {
-    UniqueFd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (s.get() < 0) return make_error(ErrorCode::kSystem, std::strerror(errno));
-    set_timeouts(s.get(), 2000);
-    RAIL_TRY(connect_loopback(s.get(), kApiPort));
-    const std::string request =
-        "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    if (send(s.get(), request.data(), request.size(), MSG_NOSIGNAL) != ssize_t(request.size()))
-      return make_error(ErrorCode::kSystem, "send: " + std::string(std::strerror(errno)));
-    const std::string raw = read_to_eof(s.get());
-    const size_t space = raw.find(' ');
-    const size_t end = raw.find("\r\n\r\n");
-    if (space == std::string::npos || end == std::string::npos)
-      return make_error(ErrorCode::kMalformed, "not an HTTP response: " + raw.substr(0, 200));
-    status = std::atoi(raw.c_str() + space + 1);
-    body = raw.substr(end + 4);
+    auto reply = loopback_http(kApiPort, "GET", path);
+    if (!reply) return reply.error();
+    status = reply->status;
+    body = std::move(reply->body);
     return ok();
   });
   if (!st)
@@ -224,7 +187,7 @@ Result<std::string> haproxy_stat(const std::string& socket_path) {
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
   std::strncpy(a.sun_path, socket_path.c_str(), sizeof(a.sun_path) - 1);
-  set_timeouts(s.get(), 1000);
+  set_socket_timeouts(s.get(), 1000);
   if (connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0)
     return make_error(ErrorCode::kSystem, socket_path + ": " + std::strerror(errno));
   const std::string command = "show stat\n";
