@@ -4,6 +4,7 @@
 #include <linux/bpf.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,6 +52,15 @@ uint32_t conn_capacity_for(uint32_t working_set);
 
 // The balancer with the golden sample config and a table sized for kWorkingSetLarge.
 Result<std::unique_ptr<dataplane::XdpDataPlane>> load_balancer();
+
+// --- Floor probes (xdp_bench_floors.cc) ---
+// bpf/bench_probe.bpf.c loaded with probe_conntrack of the balancer's size, empty.
+Result<ProbeSkeleton> load_probe();
+
+// Puts the flows of frame(0..count-1) into the probe's table (from the calling, pinned CPU,
+// whose LRU share then holds them, as the balancer's SYNs did for its own table).
+Status fill_probe(const ProbeSkeleton& probe, uint64_t count,
+                  const std::function<Bytes(uint64_t)>& frame);
 
 // The sum over CPUs of entry 0 of a per-CPU u64 array.
 uint64_t sum_per_cpu(int map_fd);

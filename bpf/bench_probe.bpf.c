@@ -6,10 +6,15 @@
  *   balancer's IPv4 table (LRU hash, BPF_F_NO_COMMON_LRU, struct rail_flow_key4 -> struct
  *   rail_conn), filled by user space with the same working set: the floor of an established
  *   IPv4 packet.
+ * - xdp_conn_insert_probe: ONE bpf_map_update_elem (BPF_ANY, as the balancer writes) of the
+ *   frame's flow into that table, which the benchmark loads empty and sends fresh flows: the
+ *   floor of the insert a SYN's path makes.
+ * - xdp_conn_miss_insert_probe: one lookup that misses, then that insert: the floor of a new
+ *   flow's non-SYN packet (new_non_syn).
  * - xdp_tx_gre: the live-rate like-for-like reference: grows the head by the 24 bytes of an
  *   IPv4 + GRE header, writes Ethernet, outer IPv4 (with its checksum) and GRE, and XDP_TXes,
  *   with no lookup at all: what any GRE-encapsulating forwarder pays per packet.
- * Both assume the frame the benchmark sends (untagged Ethernet, IPv4 without options, TCP).
+ * All assume the frame the benchmark sends (untagged Ethernet, IPv4 without options, TCP).
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -26,23 +31,69 @@ struct {
 	__type(value, struct rail_conn);
 } probe_conntrack SEC(".maps");
 
+/* The frame's flow keyed as the balancer's IPv4 table keys it; -1 if the frame is short. */
+static __always_inline int probe_key(struct xdp_md *ctx, struct rail_flow_key4 *key)
+{
+	__u8 *data = (__u8 *)(long)ctx->data;
+	__u8 *end = (__u8 *)(long)ctx->data_end;
+	__u8 *ip = data + 14;
+
+	if (ip + 24 > end)
+		return -1;
+	key->src = *(__u32 *)(ip + 12);
+	key->dst = *(__u32 *)(ip + 16);
+	key->sport = *(__u16 *)(ip + 20);
+	key->dport = *(__u16 *)(ip + 22);
+	key->proto = ip[9];
+	return 0;
+}
+
 /* XDP_TX if the frame's IPv4 TCP/UDP flow is in probe_conntrack, XDP_DROP if not. */
 SEC("xdp")
 int xdp_conn_probe(struct xdp_md *ctx)
 {
-	__u8 *data = (__u8 *)(long)ctx->data;
-	__u8 *end = (__u8 *)(long)ctx->data_end;
 	struct rail_flow_key4 key = {};
-	__u8 *ip = data + 14;
 
-	if (ip + 24 > end)
+	if (probe_key(ctx, &key))
 		return XDP_PASS;
-	key.src = *(__u32 *)(ip + 12);
-	key.dst = *(__u32 *)(ip + 16);
-	key.sport = *(__u16 *)(ip + 20);
-	key.dport = *(__u16 *)(ip + 22);
-	key.proto = ip[9];
 	return bpf_map_lookup_elem(&probe_conntrack, &key) ? XDP_TX : XDP_DROP;
+}
+
+/* A value as the balancer writes one (lb_conn_write), without its clock read. */
+static __always_inline long probe_insert(const struct rail_flow_key4 *key)
+{
+	struct rail_conn conn = {
+	    .backend_id = 1,
+	    .service_id = 1,
+	    .last_seen_ns = 1,
+	    .service_gen = 1,
+	};
+
+	return bpf_map_update_elem(&probe_conntrack, key, &conn, BPF_ANY);
+}
+
+/* XDP_TX if the frame's flow was written into probe_conntrack, XDP_DROP if the update failed. */
+SEC("xdp")
+int xdp_conn_insert_probe(struct xdp_md *ctx)
+{
+	struct rail_flow_key4 key = {};
+
+	if (probe_key(ctx, &key))
+		return XDP_PASS;
+	return probe_insert(&key) ? XDP_DROP : XDP_TX;
+}
+
+/* XDP_TX if the frame's flow was NOT in probe_conntrack and has been written; else XDP_DROP. */
+SEC("xdp")
+int xdp_conn_miss_insert_probe(struct xdp_md *ctx)
+{
+	struct rail_flow_key4 key = {};
+
+	if (probe_key(ctx, &key))
+		return XDP_PASS;
+	if (bpf_map_lookup_elem(&probe_conntrack, &key))
+		return XDP_DROP;
+	return probe_insert(&key) ? XDP_DROP : XDP_TX;
 }
 
 /* An IPv4 + GRE encapsulation of the frame's IP packet, sent back out (no lookup). */

@@ -67,7 +67,8 @@ for b in core.get("benchmarks", []):
 if sys.argv[2]:
     xdp = json.load(open(sys.argv[2]))
     for p in xdp.get("paths", []):
-        target = p["target_ns"] or None
+        # null (or 0): reported without a target, e.g. the working sets and the floors
+        target = p.get("target_ns") or None
         rows.append(("xdp/" + p["name"] + " (net)", p["net_ns"], "ns", target,
                      verdict(p["net_ns"], target)))
     if "trivial_pass_ns" in xdp:
