@@ -202,6 +202,42 @@ struct rail_conn {
 };
 RAIL_STATIC_ASSERT(sizeof(struct rail_conn) == 24, "rail_conn layout");
 
+/*
+ * rail_flow_cache: ARRAY of (possible CPUs << RAIL_FLOW_CACHE_BITS) struct rail_flow_cache_slot,
+ * sized by user space, never pinned (a new program starts with it empty). A direct-mapped cache
+ * of IPv4 connection entries in front of rail_conntrack4, one region per CPU: CPU c uses only
+ * the slots rail_flow_cache_index(key, seed, c), so a slot is read and written by one CPU, and
+ * an ARRAY lookup is inlined by the verifier where a hash lookup is a helper call
+ * (docs/xdp.md "Flow cache"). A slot copies what rail_conntrack4 said of its flow at `stamp`:
+ * it is written whenever the program writes rail_conntrack4 and when the fast path forwards
+ * from an entry, and trusted for at most lb_flow_cache_ticks ticks, with the same service_gen,
+ * and a backend still usable; anything else looks the table up as before.
+ */
+#define RAIL_FLOW_CACHE_BITS 14      /* 16384 slots (512 KiB) per possible CPU */
+#define RAIL_FLOW_CACHE_TICK_SHIFT 20 /* a tick is 2^20 ns (~1.05 ms) of the balancer clock */
+
+struct rail_flow_cache_slot {
+	struct rail_flow_key4 key;
+	__u32 backend_id;
+	__u32 service_id;
+	__u32 service_gen; /* rail_service_gen the entry was checked against */
+	__u32 stamp;       /* balancer clock >> RAIL_FLOW_CACHE_TICK_SHIFT, never 0; 0 = empty */
+};
+RAIL_STATIC_ASSERT(sizeof(struct rail_flow_cache_slot) == 32, "rail_flow_cache_slot layout");
+
+/* The slot of `key` in CPU `cpu`'s region. Seeded (the node's hash_seed) so that colliding
+ * flows cannot be chosen from outside without it; a collision only costs a table lookup. */
+static inline __u32 rail_flow_cache_index(const struct rail_flow_key4 *key, __u32 seed,
+					  __u32 cpu)
+{
+	__u32 h = (key->src ^ seed) * 0x9e3779b1u;
+
+	h = (h ^ key->dst) * 0x85ebca77u;
+	h = (h ^ ((__u32)key->sport << 16 | key->dport) ^ key->proto) * 0xc2b2ae3du;
+	h ^= h >> 15;
+	return cpu << RAIL_FLOW_CACHE_BITS | h >> (32 - RAIL_FLOW_CACHE_BITS);
+}
+
 /* rail_fragments: LRU_HASH, first fragment's identity -> its service and backend. */
 struct rail_frag_key {
 	__u32 src[4]; /* network byte order */

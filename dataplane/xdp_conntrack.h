@@ -18,6 +18,14 @@ uint32_t conn6_entries(uint32_t conn_capacity, uint32_t conn6_capacity);
 // next start refuse the pin on a host whose CPU count does not divide it.
 uint32_t per_cpu_lru_entries(uint32_t entries, uint32_t possible_cpus);
 
+// The flow cache's trust window in ticks of RAIL_FLOW_CACHE_TICK_SHIFT ns (the rodata
+// lb_flow_cache_ticks; 0 = cache off): `trust_ns`, but at most `refresh_ns` (how often a hit
+// refreshes its table entry) and half the shortest idle timeout, so a flow served from the
+// cache looks its table entry up again long before that entry could expire; at least one tick
+// unless trust_ns is 0. docs/xdp.md "Flow cache".
+uint32_t flow_cache_ticks(uint64_t trust_ns, uint64_t refresh_ns, uint64_t tcp_timeout_ns,
+                          uint64_t other_timeout_ns);
+
 // Builds before the per-family tables pinned one `<pin_dir>/rail_conntrack` (rail_flow_key ->
 // rail_conn) for both families. If it is there, its entries are copied into the IPv4 and IPv6
 // tables `v4_fd` / `v6_fd` (established flows keep their backends across the upgrade), and

@@ -90,11 +90,19 @@ Result<std::unique_ptr<XdpDataPlane>> XdpDataPlane::load(const XdpOptions& optio
     return libbpf_error("size the IPv6 connection table", err);
   if (int err = bpf_map__set_max_entries(s->maps.rail_fragments, options.frag_capacity))
     return libbpf_error("size the fragment table", err);
+  s->rodata->lb_flow_cache_ticks =
+      flow_cache_ticks(options.flow_cache_trust_ns, s->rodata->lb_conn_refresh_ns,
+                       options.conn_tcp_timeout_ns, options.conn_other_timeout_ns);
+  const uint32_t cache_slots =
+      s->rodata->lb_flow_cache_ticks ? uint32_t(cpus) << RAIL_FLOW_CACHE_BITS : 1u;
+  if (int err = bpf_map__set_max_entries(s->maps.rail_flow_cache, cache_slots))
+    return libbpf_error("size the flow cache", err);
   if (!options.pin_dir.empty()) {
     // libbpf pins each map at load, or reuses a compatible map already pinned there.
     bpf_map* map;
     bpf_object__for_each_map(map, s->obj) {
-      if (bpf_map__is_internal(map)) continue;
+      // The flow cache is never pinned: a new program must not trust an old one's slots.
+      if (bpf_map__is_internal(map) || map == s->maps.rail_flow_cache) continue;
       const std::string path = options.pin_dir + "/" + bpf_map__name(map);
       if (int err = bpf_map__set_pin_path(map, path.c_str()))
         return libbpf_error("pin path " + path, err);

@@ -39,6 +39,12 @@ struct XdpOptions {
   uint32_t frag_capacity = 1u << 14;  // fragment-table entries (LRU)
   uint64_t conn_tcp_timeout_ns = 300'000'000'000ull;
   uint64_t conn_other_timeout_ns = 30'000'000'000ull;
+  // How long a CPU may forward an established IPv4 flow from its flow-cache slot without
+  // looking the connection table up (0 = no cache). Capped at the table's refresh interval
+  // (1 s) and half the shortest timeout; a flow whose packets move to another CPU may follow
+  // its old backend for up to this long after a SYN reuses its 5-tuple elsewhere.
+  // docs/xdp.md "Flow cache".
+  uint64_t flow_cache_trust_ns = 1'000'000'000ull;
   // If set: a bpffs directory where the maps are pinned (created by the first load, reused by
   // later ones) so a restarted raild keeps the connection table of the running program. The
   // id registry (rail_ids) and the XDP links (link_<ifname>) are pinned there too: the program

@@ -21,15 +21,17 @@
  * - a frame without 802.1Q tag carrying an IPv4 header without options, not GRE (so never
  *   GRE ingress), to an address the VIP filter rules out: PASS, as the general path would;
  * - a non-fragment TCP (not SYN-without-ACK) or UDP packet to a possible VIP whose flow has a
- *   connection entry that is not idle, stamped with the current rail_service_gen (so its
- *   service is the one the rail_services lookup would return), whose service slot and backend
- *   are still live and usable, whose backend's next hop is known, that fits the MTU once
- *   encapsulated and whose outer header needs no flow hash (GRE, IPIP or L2 towards an IPv4
- *   backend): the general path would send it to that backend, and so does this.
- * Anything else returns 0 before the frame or any map was changed, and the general path takes
- * the packet from the start, exactly as if this did not exist, except that the lookup is not
- * repeated: a miss is remembered in c->conn_absent, a found entry this path could not use
- * (stale generation, idle, GUE or IPv6 outer header, ...) is handed over in *found.
+ *   connection entry (or a trusted copy of one in this CPU's flow-cache slot, lb_select.h)
+ *   that is not idle, stamped with the current rail_service_gen (so its service is the one
+ *   the rail_services lookup would return), whose service slot and backend are still live and
+ *   usable, whose backend's next hop is known, that fits the MTU once encapsulated and whose
+ *   outer header needs no flow hash (GRE, IPIP or L2 towards an IPv4 backend): the general
+ *   path would send it to that backend, and so does this.
+ * Anything else returns 0 before the frame or any map but the flow cache was changed, and the
+ * general path takes the packet from the start, exactly as if this did not exist, except that
+ * the lookup is not repeated: a miss is remembered in c->conn_absent, a found entry this path
+ * could not use (stale generation, idle, GUE or IPv6 outer header, ...) is handed over in
+ * *found.
  * Returns 1 when c->v is the packet's verdict (and the frame rewritten for TX).
  */
 static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c,
@@ -41,9 +43,10 @@ static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c,
 	struct lb_pkt *p = &c->p;
 	struct rail_service *svc;
 	struct rail_backend *be;
+	struct rail_flow_cache_slot *slot;
 	struct rail_conn *conn;
 	struct rail_flow_key4 key;
-	__u32 tot, sid, bid, overhead;
+	__u32 tot, sid, bid, overhead, gen;
 	__u8 *ip = data + 14, *l4 = data + 34;
 	__u64 now, age;
 	__u8 proto;
@@ -78,18 +81,28 @@ static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c,
 	key.dport = *(__be16 *)(l4 + 2);
 	key.proto = proto;
 	key.pad[0] = key.pad[1] = key.pad[2] = 0;
-	conn = bpf_map_lookup_elem(&rail_conntrack4, &key);
-	if (!conn) {
-		c->conn_absent = 1;
-		return 0;
-	}
-	*found = conn; /* only read if this returns 0 */
 	now = lb_now();
-	age = now - conn->last_seen_ns;
-	if (age > lb_conn_timeout(proto) || conn->service_gen != lb_service_gen())
-		return 0;
-	sid = conn->service_id;
-	bid = conn->backend_id;
+	gen = lb_service_gen();
+	slot = lb_flow_cache_slot(&key);
+	if (slot && lb_flow_cache_hit(slot, &key, gen, now)) {
+		/* What the table said of this flow less than lb_flow_cache_ticks ago. */
+		conn = NULL;
+		age = 0;
+		sid = slot->service_id;
+		bid = slot->backend_id;
+	} else {
+		conn = bpf_map_lookup_elem(&rail_conntrack4, &key);
+		if (!conn) {
+			c->conn_absent = 1;
+			return 0;
+		}
+		*found = conn; /* only read if this returns 0 */
+		age = now - conn->last_seen_ns;
+		if (age > lb_conn_timeout(proto) || conn->service_gen != gen)
+			return 0;
+		sid = conn->service_id;
+		bid = conn->backend_id;
+	}
 	svc = bpf_map_lookup_elem(&rail_service_by_id, &sid);
 	if (!svc || svc->service_id != sid)
 		return 0;
@@ -107,8 +120,12 @@ static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c,
 	if (lb_encap_needs_hash(svc->encap, be->family))
 		return 0;
 	/* Committed: from here on this is the general path's hit, byte for byte. */
-	if (age > lb_conn_refresh_ns)
-		conn->last_seen_ns = now;
+	if (conn) {
+		if (age > lb_conn_refresh_ns)
+			conn->last_seen_ns = now;
+		if (slot)
+			lb_flow_cache_fill(slot, &key, bid, sid, gen, now);
+	}
 	c->v.conn_hit = 1;
 	p->l3_off = 14;
 	p->l3_end = 14 + tot;

@@ -20,6 +20,13 @@ const volatile __u64 lb_conn_other_timeout_ns = 30ull * 1000000000ull;
  * timeouts of tens of seconds (an entry may so expire up to this much early).
  */
 const volatile __u64 lb_conn_refresh_ns = 1000000000ull;
+/*
+ * How many ticks (RAIL_FLOW_CACHE_TICK_SHIFT) a rail_flow_cache slot is trusted before the
+ * connection table is looked up again; 0 turns the cache off. User space keeps it at most
+ * lb_conn_refresh_ns and half the shortest idle timeout, so a flow served from the cache still
+ * refreshes its table entry (last_seen, LRU recency) well before it could expire.
+ */
+const volatile __u32 lb_flow_cache_ticks = 0;
 
 /*
  * Bitmap screen of the VIP addresses (abi/rail_abi.h): an inlined ARRAY lookup decides PASS for
@@ -155,6 +162,18 @@ struct {
 	__type(key, struct rail_flow_key);
 	__type(value, struct rail_conn);
 } rail_conntrack6 SEC(".maps");
+
+/*
+ * The per-CPU flow cache in front of rail_conntrack4 (abi/rail_abi.h): a plain ARRAY with one
+ * region per CPU rather than a PERCPU_ARRAY, whose lookup costs a second dependent load on the
+ * miss paths. User space sizes it (possible CPUs << RAIL_FLOW_CACHE_BITS) and never pins it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rail_flow_cache_slot);
+} rail_flow_cache SEC(".maps");
 
 /*
  * The service-lookup generation (abi/rail_abi.h): a connection entry stamped with the current

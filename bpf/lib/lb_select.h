@@ -186,6 +186,56 @@ static __always_inline __u32 lb_service_gen(void)
 	return gen ? *gen : 0;
 }
 
+/*
+ * The flow cache (abi/rail_abi.h, docs/xdp.md "Flow cache"). Returns this CPU's slot for `key`,
+ * or NULL when the cache is off (a load-time constant: the verifier then drops every use).
+ * Both the CPU id and the ARRAY lookup are inlined: no helper call.
+ */
+static __always_inline struct rail_flow_cache_slot *
+lb_flow_cache_slot(const struct rail_flow_key4 *key)
+{
+	__u32 idx;
+
+	if (!lb_flow_cache_ticks)
+		return NULL;
+	idx = rail_flow_cache_index(key, lb_seed(), bpf_get_smp_processor_id());
+	return bpf_map_lookup_elem(&rail_flow_cache, &idx);
+}
+
+static __always_inline __u32 lb_flow_cache_tick(__u64 now)
+{
+	__u32 t = (__u32)(now >> RAIL_FLOW_CACHE_TICK_SHIFT);
+
+	return t ? t : 1; /* 0 marks an empty slot */
+}
+
+/*
+ * Does `slot` hold `key`, stamped less than lb_flow_cache_ticks ago against service generation
+ * `gen`? (Whether its backend is still usable is the caller's check, as for a table entry.)
+ */
+static __always_inline int lb_flow_cache_hit(const struct rail_flow_cache_slot *slot,
+					     const struct rail_flow_key4 *key, __u32 gen, __u64 now)
+{
+	if (((slot->key.src ^ key->src) | (slot->key.dst ^ key->dst) |
+	     (*(__u32 *)&slot->key.sport ^ *(__u32 *)&key->sport) |
+	     (slot->key.proto ^ key->proto)) != 0)
+		return 0;
+	return slot->stamp != 0 && slot->service_gen == gen &&
+	       lb_flow_cache_tick(now) - slot->stamp < lb_flow_cache_ticks;
+}
+
+/* Copies what the connection table now says of the flow into its slot, stamped `now`. */
+static __always_inline void lb_flow_cache_fill(struct rail_flow_cache_slot *slot,
+					       const struct rail_flow_key4 *key, __u32 backend_id,
+					       __u32 service_id, __u32 gen, __u64 now)
+{
+	slot->key = *key;
+	slot->backend_id = backend_id;
+	slot->service_id = service_id;
+	slot->service_gen = gen;
+	slot->stamp = lb_flow_cache_tick(now);
+}
+
 /* A connection-table key of either family (one per table, abi/rail_abi.h). */
 union lb_conn_key {
 	struct rail_flow_key4 v4; /* rail_conntrack4 */
@@ -282,8 +332,15 @@ static __always_inline void lb_conn_write(const union lb_conn_key *key, __u8 fam
 	long err;
 
 	if (family == RAIL_AF_INET) {
+		struct rail_flow_cache_slot *slot;
+
 		err = bpf_map_update_elem(&rail_conntrack4, &key->v4, &conn, BPF_ANY);
 		lb_keep_apart(err);
+		/* Write-through: a reused 5-tuple sent elsewhere by Maglev must not be served the
+		 * old backend from this CPU's slot. */
+		slot = lb_flow_cache_slot(&key->v4);
+		if (slot)
+			lb_flow_cache_fill(slot, &key->v4, backend_id, service_id, gen, now);
 		return;
 	}
 	bpf_map_update_elem(&rail_conntrack6, &key->v6, &conn, BPF_ANY);

@@ -20,6 +20,7 @@
 
 #include "balancer_pair.h"
 #include "dataplane/bpffs.h"
+#include "dataplane/xdp_conntrack.h"
 #include "golden/golden_world.h"
 
 namespace rail::golden {
@@ -226,6 +227,22 @@ TEST(ConnTableTest, ACapacityNotAMultipleOfTheCpusStillReusesThePins) {
   auto second = XdpDataPlane::load(options);
   ASSERT_TRUE(second) << second.error().describe();
   EXPECT_EQ(Entries<rail_flow_key4>((*second)->map_fd("rail_conntrack4")).size(), 1u);
+}
+
+// The flow cache's trust window: the option, capped by the refresh interval and half the
+// shortest idle timeout, in ticks of 2^RAIL_FLOW_CACHE_TICK_SHIFT ns; 0 only when turned off.
+TEST(ConnTableTest, TheFlowCacheWindowIsCappedByRefreshAndTimeouts) {
+  constexpr uint64_t kTick = 1ull << RAIL_FLOW_CACHE_TICK_SHIFT;
+  constexpr uint64_t kSecond = 1'000'000'000ull;
+  EXPECT_EQ(dataplane::flow_cache_ticks(0, kSecond, 300 * kSecond, 30 * kSecond), 0u);
+  EXPECT_EQ(dataplane::flow_cache_ticks(kSecond, kSecond, 300 * kSecond, 30 * kSecond),
+            kSecond / kTick);
+  EXPECT_EQ(dataplane::flow_cache_ticks(10 * kSecond, kSecond, 300 * kSecond, 30 * kSecond),
+            kSecond / kTick);  // never longer than the refresh interval
+  EXPECT_EQ(dataplane::flow_cache_ticks(kSecond, kSecond, 300 * kSecond, kSecond / 2),
+            kSecond / 4 / kTick);  // half the shortest timeout
+  EXPECT_EQ(dataplane::flow_cache_ticks(100 * kTick, kSecond, 300 * kSecond, 30 * kSecond), 100u);
+  EXPECT_EQ(dataplane::flow_cache_ticks(1, kSecond, 300 * kSecond, 30 * kSecond), 1u);
 }
 
 // Tables whose entries have another layout (an older rail_conn; a per-family table of another
