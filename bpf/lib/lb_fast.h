@@ -121,10 +121,15 @@ static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c,
 		return 0;
 	/* Committed: from here on this is the general path's hit, byte for byte. */
 	if (conn) {
-		if (age > lb_conn_refresh_ns)
+		if (age > lb_conn_refresh_ns) {
 			conn->last_seen_ns = now;
+			age = 0;
+		}
+		/* Stamped with the entry's last_seen, not now: the slot is then trusted only
+		 * while the entry itself is (window <= half the timeout), whether or not this
+		 * packet refreshed it. */
 		if (slot)
-			lb_flow_cache_fill(slot, &key, bid, sid, gen, now);
+			lb_flow_cache_fill(slot, &key, bid, sid, gen, now - age);
 	}
 	c->v.conn_hit = 1;
 	p->l3_off = 14;

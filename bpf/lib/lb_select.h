@@ -224,16 +224,17 @@ static __always_inline int lb_flow_cache_hit(const struct rail_flow_cache_slot *
 	       lb_flow_cache_tick(now) - slot->stamp < lb_flow_cache_ticks;
 }
 
-/* Copies what the connection table now says of the flow into its slot, stamped `now`. */
+/* Copies what the connection table says of the flow into its slot, stamped `seen` (the
+ * entry's last_seen_ns). */
 static __always_inline void lb_flow_cache_fill(struct rail_flow_cache_slot *slot,
 					       const struct rail_flow_key4 *key, __u32 backend_id,
-					       __u32 service_id, __u32 gen, __u64 now)
+					       __u32 service_id, __u32 gen, __u64 seen)
 {
 	slot->key = *key;
 	slot->backend_id = backend_id;
 	slot->service_id = service_id;
 	slot->service_gen = gen;
-	slot->stamp = lb_flow_cache_tick(now);
+	slot->stamp = lb_flow_cache_tick(seen);
 }
 
 /* A connection-table key of either family (one per table, abi/rail_abi.h). */

@@ -244,6 +244,27 @@ TEST_F(FlowCacheTest, TrustWindowIsCappedByTheShortestTimeout) {
   EXPECT_EQ(Counter(RAIL_CNT_NEW_FLOWS), new_flows + 1) << "slot trusted beyond the cap";
 }
 
+// A hit refreshes its table entry only once the entry is lb_conn_refresh_ns (1 s) old, so with
+// an idle timeout under 2 s the entry can expire while packets keep finding it: the slot must
+// expire with the entry (it is stamped with the entry's last_seen, not the packet's time).
+TEST_F(FlowCacheTest, SlotIsNotTrustedBeyondItsEntry) {
+  dataplane::XdpOptions options = Options();
+  options.conn_other_timeout_ns = 800'000'000;  // window: 400 ms
+  ASSERT_NO_FATAL_FAILURE(Load(options));
+  const Bytes datagram = from_router(udp4(kClient4, 43000, kWeb4, 53).build());
+  const auto start = std::chrono::steady_clock::now();
+  const uint64_t new_flows = Counter(RAIL_CNT_NEW_FLOWS);
+  const std::string a = BackendOf(datagram);
+  ASSERT_TRUE(is_address(a)) << a;
+  ASSERT_EQ(Counter(RAIL_CNT_NEW_FLOWS), new_flows + 1);
+  std::this_thread::sleep_until(start + 600ms);  // slot expired, entry not: a table hit
+  EXPECT_EQ(BackendOf(datagram), a);
+  EXPECT_EQ(Counter(RAIL_CNT_NEW_FLOWS), new_flows + 1);
+  std::this_thread::sleep_until(start + 900ms);  // the entry is idle past its 800 ms
+  EXPECT_EQ(BackendOf(datagram), a);             // Maglev picks it again
+  EXPECT_EQ(Counter(RAIL_CNT_NEW_FLOWS), new_flows + 2) << "slot trusted past its entry";
+}
+
 // A SYN reusing a cached 5-tuple is sent elsewhere by Maglev: its ACK must follow it, not the
 // slot the previous connection's ACK filled (write-through).
 TEST_F(FlowCacheTest, ReusedFiveTupleFollowsTheNewPick) {
