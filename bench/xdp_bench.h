@@ -37,6 +37,7 @@ struct Options {
   bool live = true;
   bool test_run = true;
   int cpu = 0;       // the test-run thread is pinned here (see conn_capacity_for())
+  bool flow_cache = true;  // --no-flow-cache: XdpOptions::flow_cache_trust_ns = 0 (A/B)
   std::string only;  // comma-separated path names to time (empty: all)
 };
 
@@ -50,8 +51,9 @@ double median(std::vector<double> v);
 // possible CPU owns capacity / ncpus) holds `working_set` flows with room to spare.
 uint32_t conn_capacity_for(uint32_t working_set);
 
-// The balancer with the golden sample config and a table sized for kWorkingSetLarge.
-Result<std::unique_ptr<dataplane::XdpDataPlane>> load_balancer();
+// The balancer with the golden sample config and a table sized for kWorkingSetLarge (the flow
+// cache as `o` says).
+Result<std::unique_ptr<dataplane::XdpDataPlane>> load_balancer(const Options& o);
 
 // --- Floor probes (xdp_bench_floors.cc) ---
 // bpf/bench_probe.bpf.c loaded with probe_conntrack of the balancer's size, empty.

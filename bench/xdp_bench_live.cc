@@ -66,7 +66,7 @@ Result<LiveReport> run_live_bench(const TrivialSkeleton& trivial, const ProbeSke
   auto spare = e2e::VethPair::create(*gen, "k0", *hold_ns, "k1");
   if (!spare) return spare.error();
 
-  auto plane = load_balancer();
+  auto plane = load_balancer(o);
   if (!plane) return plane.error();
 
   // The sink on the generator's side (its presence also lets r0's XDP_TX reach g0).

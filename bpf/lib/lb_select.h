@@ -213,12 +213,18 @@ static __always_inline __u32 lb_flow_cache_tick(__u64 now)
  * Does `slot` hold `key`, stamped less than lb_flow_cache_ticks ago against service generation
  * `gen`? (Whether its backend is still usable is the caller's check, as for a table entry.)
  */
+static __always_inline int lb_flow_cache_same_key(const struct rail_flow_cache_slot *slot,
+						  const struct rail_flow_key4 *key)
+{
+	return ((slot->key.src ^ key->src) | (slot->key.dst ^ key->dst) |
+		(*(__u32 *)&slot->key.sport ^ *(__u32 *)&key->sport) |
+		(slot->key.proto ^ key->proto)) == 0;
+}
+
 static __always_inline int lb_flow_cache_hit(const struct rail_flow_cache_slot *slot,
 					     const struct rail_flow_key4 *key, __u32 gen, __u64 now)
 {
-	if (((slot->key.src ^ key->src) | (slot->key.dst ^ key->dst) |
-	     (*(__u32 *)&slot->key.sport ^ *(__u32 *)&key->sport) |
-	     (slot->key.proto ^ key->proto)) != 0)
+	if (!lb_flow_cache_same_key(slot, key))
 		return 0;
 	return slot->stamp != 0 && slot->service_gen == gen &&
 	       lb_flow_cache_tick(now) - slot->stamp < lb_flow_cache_ticks;
@@ -338,9 +344,11 @@ static __always_inline void lb_conn_write(const union lb_conn_key *key, __u8 fam
 		err = bpf_map_update_elem(&rail_conntrack4, &key->v4, &conn, BPF_ANY);
 		lb_keep_apart(err);
 		/* Write-through: a reused 5-tuple sent elsewhere by Maglev must not be served the
-		 * old backend from this CPU's slot. */
+		 * old backend from this CPU's slot. Only a slot that holds this flow is written:
+		 * a fresh flow's slot is a cold line, and storing into it cost a SYN ~100 ns in
+		 * the benchmark, reading it nothing measurable (docs/xdp-benchmarks.md, round 5). */
 		slot = lb_flow_cache_slot(&key->v4);
-		if (slot)
+		if (slot && lb_flow_cache_same_key(slot, &key->v4))
 			lb_flow_cache_fill(slot, &key->v4, backend_id, service_id, gen, now);
 		return;
 	}
