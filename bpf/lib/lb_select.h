@@ -346,7 +346,7 @@ static __always_inline void lb_conn_write(const union lb_conn_key *key, __u8 fam
 		/* Write-through: a reused 5-tuple sent elsewhere by Maglev must not be served the
 		 * old backend from this CPU's slot. Only a slot that holds this flow is written:
 		 * a fresh flow's slot is a cold line, and storing into it cost a SYN ~100 ns in
-		 * the benchmark, reading it nothing measurable (docs/xdp-benchmarks.md, round 5). */
+		 * the benchmark, reading it nothing measurable (xdp-benchmarks.md, round 5). */
 		slot = lb_flow_cache_slot(&key->v4);
 		if (slot && lb_flow_cache_same_key(slot, &key->v4))
 			lb_flow_cache_fill(slot, &key->v4, backend_id, service_id, gen, now);
