@@ -208,10 +208,16 @@ RAIL_STATIC_ASSERT(sizeof(struct rail_conn) == 24, "rail_conn layout");
  * of IPv4 connection entries in front of rail_conntrack4, one region per CPU: CPU c uses only
  * the slots rail_flow_cache_index(key, seed, c), so a slot is read and written by one CPU, and
  * an ARRAY lookup is inlined by the verifier where a hash lookup is a helper call
- * (docs/xdp.md "Flow cache"). A slot copies what rail_conntrack4 said of its flow at `stamp`:
- * it is written whenever the program writes rail_conntrack4 and when the fast path forwards
- * from an entry, and trusted for at most lb_flow_cache_ticks ticks, with the same service_gen,
- * and a backend still usable; anything else looks the table up as before.
+ * (docs/xdp.md "Flow cache"). A slot copies a rail_conntrack4 entry, and only one whose backend
+ * is the one the current Maglev table picks for the flow: as long as rail_flow_cache_gen does
+ * not change, a new pick for the flow (a SYN reusing its 5-tuple, on any CPU) gives that same
+ * backend, so the program never has to write a slot when it writes the table. A slot is trusted
+ * for at most lb_flow_cache_ticks ticks from the entry's last_seen, with the same
+ * rail_flow_cache_gen and a backend still usable.
+ *
+ * rail_flow_cache_gen: ARRAY[1] -> __u32, not pinned, bumped by user space at the end of every
+ * apply() (services, Maglev tables, backends: once every change is visible to the program, and
+ * on the way out of a failed one). A slot stamped with an older value is ignored.
  */
 #define RAIL_FLOW_CACHE_BITS 14      /* 16384 slots (512 KiB) per possible CPU */
 #define RAIL_FLOW_CACHE_TICK_SHIFT 20 /* a tick is 2^20 ns (~1.05 ms) of the balancer clock */
@@ -220,8 +226,8 @@ struct rail_flow_cache_slot {
 	struct rail_flow_key4 key;
 	__u32 backend_id;
 	__u32 service_id;
-	__u32 service_gen; /* rail_service_gen the entry was checked against */
-	__u32 stamp;       /* balancer clock >> RAIL_FLOW_CACHE_TICK_SHIFT, never 0; 0 = empty */
+	__u32 cache_gen;   /* rail_flow_cache_gen read before the slot was checked and filled */
+	__u32 stamp;       /* entry last_seen >> RAIL_FLOW_CACHE_TICK_SHIFT; 0 = empty */
 };
 RAIL_STATIC_ASSERT(sizeof(struct rail_flow_cache_slot) == 32, "rail_flow_cache_slot layout");
 

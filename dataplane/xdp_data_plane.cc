@@ -101,8 +101,10 @@ Result<std::unique_ptr<XdpDataPlane>> XdpDataPlane::load(const XdpOptions& optio
     // libbpf pins each map at load, or reuses a compatible map already pinned there.
     bpf_map* map;
     bpf_object__for_each_map(map, s->obj) {
-      // The flow cache is never pinned: a new program must not trust an old one's slots.
-      if (bpf_map__is_internal(map) || map == s->maps.rail_flow_cache) continue;
+      // The flow cache and its generation are never pinned: a new program starts empty.
+      if (bpf_map__is_internal(map) || map == s->maps.rail_flow_cache ||
+          map == s->maps.rail_flow_cache_gen)
+        continue;
       const std::string path = options.pin_dir + "/" + bpf_map__name(map);
       if (int err = bpf_map__set_pin_path(map, path.c_str()))
         return libbpf_error("pin path " + path, err);
@@ -179,17 +181,32 @@ Status XdpDataPlane::write_filter(const std::vector<uint64_t>& words) {
   return ok();
 }
 
+namespace {
+
+// Adds one to the single __u32 of ARRAY map `fd`.
+Status bump_generation(int fd, const char* what) {
+  const uint32_t zero = 0;
+  uint32_t gen = 0;
+  if (bpf_map_lookup_elem(fd, &zero, &gen) != 0) return errno_error(std::string("read ") + what);
+  ++gen;
+  return update(fd, &zero, &gen, what);
+}
+
+}  // namespace
+
 // Tells the program that a rail_services lookup may now return something else: connection
 // entries stamped with an older generation look their service up again (abi/rail_abi.h).
 // Called once every key change of an apply() is done, so a packet that reads the new value
 // also sees the new keys.
 Status XdpDataPlane::bump_service_gen() {
-  const int fd = map_fd("rail_service_gen");
-  const uint32_t zero = 0;
-  uint32_t gen = 0;
-  if (bpf_map_lookup_elem(fd, &zero, &gen) != 0) return errno_error("read service generation");
-  ++gen;
-  return update(fd, &zero, &gen, "service generation");
+  return bump_generation(map_fd("rail_service_gen"), "service generation");
+}
+
+// Tells the program that flow-cache slots filled so far may disagree with the tables now
+// (abi/rail_abi.h). Called at the end of every apply(), once its Maglev swaps are visible, and
+// on the way out of a failed one: a packet that reads the new value sees the new tables.
+Status XdpDataPlane::bump_flow_cache_gen() {
+  return bump_generation(map_fd("rail_flow_cache_gen"), "flow cache generation");
 }
 
 Status XdpDataPlane::apply(const LbConfig& config) {
@@ -318,6 +335,7 @@ Status XdpDataPlane::apply(const LbConfig& config) {
       if (!armed) return;
       plane->service_entries_.reset();
       (void)plane->bump_service_gen();  // best effort: the error being returned says more
+      (void)plane->bump_flow_cache_gen();
     }
   } bump_on_failure{this};
 
@@ -448,6 +466,7 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     RAIL_TRY(bump_service_gen());
     service_entries_ = std::move(service_entries);
   }
+  RAIL_TRY(bump_flow_cache_gen());
   service_keys_ = std::move(service_keys);
   vip_keys_ = std::move(vip_keys);
   ingress_keys_ = std::move(ingress_keys);

@@ -95,6 +95,7 @@ class XdpDataPlane final : public DataPlane {
   int swap_table(int outer_fd, uint32_t slot, int inner_fd, std::shared_future<int>& done);
   Status clear_table(int outer_fd, uint32_t slot, const std::string& what);
   Status bump_service_gen();
+  Status bump_flow_cache_gen();
 
   std::unique_ptr<Owner> owner_;
   std::vector<XdpAttachment> attachments_;  // after owner_: detached before the program goes

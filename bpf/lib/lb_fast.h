@@ -46,7 +46,7 @@ static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c,
 	struct rail_flow_cache_slot *slot;
 	struct rail_conn *conn;
 	struct rail_flow_key4 key;
-	__u32 tot, sid, bid, overhead, gen;
+	__u32 tot, sid, bid, overhead, gen, cgen;
 	__u8 *ip = data + 14, *l4 = data + 34;
 	__u64 now, age;
 	__u8 proto;
@@ -82,9 +82,10 @@ static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c,
 	key.proto = proto;
 	key.pad[0] = key.pad[1] = key.pad[2] = 0;
 	now = lb_now();
+	cgen = lb_flow_cache_gen();
 	gen = lb_service_gen();
 	slot = lb_flow_cache_slot(&key);
-	if (slot && lb_flow_cache_hit(slot, &key, gen, now)) {
+	if (slot && lb_flow_cache_hit(slot, &key, cgen, now)) {
 		/* What the table said of this flow less than lb_flow_cache_ticks ago. */
 		conn = NULL;
 		age = 0;
@@ -129,7 +130,7 @@ static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c,
 		 * while the entry itself is (window <= half the timeout), whether or not this
 		 * packet refreshed it. */
 		if (slot)
-			lb_flow_cache_fill(slot, &key, bid, sid, gen, now - age);
+			lb_flow_cache_fill(slot, &key, bid, sid, svc->hash_fields, cgen, now - age);
 	}
 	c->v.conn_hit = 1;
 	p->l3_off = 14;

@@ -175,6 +175,14 @@ struct {
 	__type(value, struct rail_flow_cache_slot);
 } rail_flow_cache SEC(".maps");
 
+/* The flow cache's generation (abi/rail_abi.h): bumped by user space after every apply(). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} rail_flow_cache_gen SEC(".maps");
+
 /*
  * The service-lookup generation (abi/rail_abi.h): a connection entry stamped with the current
  * value may skip the rail_services lookup (one entry; an inlined lookup).

@@ -202,44 +202,74 @@ lb_flow_cache_slot(const struct rail_flow_key4 *key)
 	return bpf_map_lookup_elem(&rail_flow_cache, &idx);
 }
 
-static __always_inline __u32 lb_flow_cache_tick(__u64 now)
+/* The current rail_flow_cache_gen: read before a slot is checked or filled. */
+static __always_inline __u32 lb_flow_cache_gen(void)
 {
-	__u32 t = (__u32)(now >> RAIL_FLOW_CACHE_TICK_SHIFT);
+	__u32 zero = 0;
+	__u32 *gen = bpf_map_lookup_elem(&rail_flow_cache_gen, &zero);
 
-	return t ? t : 1; /* 0 marks an empty slot */
+	return gen ? *gen : 0;
+}
+
+static __always_inline __u32 lb_flow_cache_tick(__u64 t)
+{
+	__u32 tick = (__u32)(t >> RAIL_FLOW_CACHE_TICK_SHIFT);
+
+	return tick ? tick : 1; /* 0 marks an empty slot */
 }
 
 /*
- * Does `slot` hold `key`, stamped less than lb_flow_cache_ticks ago against service generation
- * `gen`? (Whether its backend is still usable is the caller's check, as for a table entry.)
+ * Does `slot` hold `key`, filled under flow-cache generation `cgen` from an entry last seen less
+ * than lb_flow_cache_ticks ago? (Whether its backend is still usable is the caller's check, as
+ * for a table entry.)
  */
-static __always_inline int lb_flow_cache_same_key(const struct rail_flow_cache_slot *slot,
-						  const struct rail_flow_key4 *key)
-{
-	return ((slot->key.src ^ key->src) | (slot->key.dst ^ key->dst) |
-		(*(__u32 *)&slot->key.sport ^ *(__u32 *)&key->sport) |
-		(slot->key.proto ^ key->proto)) == 0;
-}
-
 static __always_inline int lb_flow_cache_hit(const struct rail_flow_cache_slot *slot,
-					     const struct rail_flow_key4 *key, __u32 gen, __u64 now)
+					     const struct rail_flow_key4 *key, __u32 cgen,
+					     __u64 now)
 {
-	if (!lb_flow_cache_same_key(slot, key))
+	if (((slot->key.src ^ key->src) | (slot->key.dst ^ key->dst) |
+	     (*(__u32 *)&slot->key.sport ^ *(__u32 *)&key->sport) |
+	     (slot->key.proto ^ key->proto)) != 0)
 		return 0;
-	return slot->stamp != 0 && slot->service_gen == gen &&
+	return slot->stamp != 0 && slot->cache_gen == cgen &&
 	       lb_flow_cache_tick(now) - slot->stamp < lb_flow_cache_ticks;
 }
 
-/* Copies what the connection table says of the flow into its slot, stamped `seen` (the
- * entry's last_seen_ns). */
+/*
+ * Is `backend_id` the one the current Maglev table picks for the IPv4 flow `key` of service
+ * `service_id`? A call, not inlined: it runs once per flow and window (lb_flow_cache_fill), and
+ * its hash and table temporaries then stay out of the entry function's frame (the verifier
+ * allows 512 bytes of stack over a whole call chain). Returns 1 or 0.
+ */
+static __noinline int lb_maglev_agrees(const struct rail_flow_key4 *key, __u32 service_id,
+				       __u32 backend_id, __u32 hash_fields)
+{
+	__u32 hash;
+
+	if (!key)
+		return 0;
+	hash = rail_flow_hash_v4(key->src, key->dst, key->sport, key->dport, key->proto,
+				 hash_fields, lb_seed());
+	return lb_maglev_pick(service_id, hash) == backend_id;
+}
+
+/*
+ * Copies a connection entry of the flow into its slot, stamped `seen` (the entry's last_seen_ns),
+ * if its backend is the one the current Maglev table picks for the flow (abi/rail_abi.h: then
+ * no table write of this generation can give the flow another backend). A flow kept on another
+ * backend by its entry (after a table change, on a drained backend) is not cached.
+ */
 static __always_inline void lb_flow_cache_fill(struct rail_flow_cache_slot *slot,
 					       const struct rail_flow_key4 *key, __u32 backend_id,
-					       __u32 service_id, __u32 gen, __u64 seen)
+					       __u32 service_id, __u32 hash_fields, __u32 cgen,
+					       __u64 seen)
 {
+	if (!lb_maglev_agrees(key, service_id, backend_id, hash_fields))
+		return;
 	slot->key = *key;
 	slot->backend_id = backend_id;
 	slot->service_id = service_id;
-	slot->service_gen = gen;
+	slot->cache_gen = cgen;
 	slot->stamp = lb_flow_cache_tick(seen);
 }
 
@@ -339,17 +369,8 @@ static __always_inline void lb_conn_write(const union lb_conn_key *key, __u8 fam
 	long err;
 
 	if (family == RAIL_AF_INET) {
-		struct rail_flow_cache_slot *slot;
-
 		err = bpf_map_update_elem(&rail_conntrack4, &key->v4, &conn, BPF_ANY);
 		lb_keep_apart(err);
-		/* Write-through: a reused 5-tuple sent elsewhere by Maglev must not be served the
-		 * old backend from this CPU's slot. Only a slot that holds this flow is written:
-		 * a fresh flow's slot is a cold line, and storing into it cost a SYN ~100 ns in
-		 * the benchmark, reading it nothing measurable (xdp-benchmarks.md, round 5). */
-		slot = lb_flow_cache_slot(&key->v4);
-		if (slot && lb_flow_cache_same_key(slot, &key->v4))
-			lb_flow_cache_fill(slot, &key->v4, backend_id, service_id, gen, now);
 		return;
 	}
 	bpf_map_update_elem(&rail_conntrack6, &key->v6, &conn, BPF_ANY);
