@@ -172,6 +172,19 @@ class FlowCacheTest : public ::testing::Test {
         << "no rail_conntrack4 entry to delete";
   }
 
+  // Establishes the flow of `sport` (cached by its ACK), deletes its table entry and waits
+  // past a short window: the next ACK must find no slot it trusts, so it is a new flow (which
+  // Maglev sends to the same backend).
+  void ExpectNoSlotTrustedAfterTheWindow(uint16_t sport, const char* why) {
+    const std::string a = Establish(sport);
+    EXPECT_TRUE(same_key(Slot(key_of(sport)).key, key_of(sport))) << "the flow was not cached";
+    ASSERT_NO_FATAL_FAILURE(DeleteEntry(key_of(sport)));
+    std::this_thread::sleep_for(kPastShortTrust);
+    const uint64_t new_flows = Counter(RAIL_CNT_NEW_FLOWS);
+    EXPECT_EQ(BackendOf(ack(sport)), a);
+    EXPECT_EQ(Counter(RAIL_CNT_NEW_FLOWS), new_flows + 1) << why;
+  }
+
   // This CPU's slot for `key` (rail_flow_cache_index with the config's seed).
   rail_flow_cache_slot Slot(const rail_flow_key4& key) {
     rail_flow_cache_slot slot{};
@@ -222,13 +235,7 @@ TEST_F(FlowCacheTest, CacheOffLooksTheTableUp) {
 
 TEST_F(FlowCacheTest, ExpiredSlotLooksTheTableUp) {
   ASSERT_NO_FATAL_FAILURE(Load(kShortTrustNs));
-  const std::string a = Establish(41003);
-  EXPECT_TRUE(same_key(Slot(key_of(41003)).key, key_of(41003)));
-  ASSERT_NO_FATAL_FAILURE(DeleteEntry(key_of(41003)));
-  std::this_thread::sleep_for(kPastShortTrust);
-  const uint64_t new_flows = Counter(RAIL_CNT_NEW_FLOWS);
-  EXPECT_EQ(BackendOf(ack(41003)), a);
-  EXPECT_EQ(Counter(RAIL_CNT_NEW_FLOWS), new_flows + 1) << "an expired slot was trusted";
+  ExpectNoSlotTrustedAfterTheWindow(41003, "an expired slot was trusted");
 }
 
 // The default window (1 s) is capped at half the shortest idle timeout: 30 ms here.
@@ -236,12 +243,7 @@ TEST_F(FlowCacheTest, TrustWindowIsCappedByTheShortestTimeout) {
   dataplane::XdpOptions options = Options();
   options.conn_other_timeout_ns = 2 * kShortTrustNs;
   ASSERT_NO_FATAL_FAILURE(Load(options));
-  const std::string a = Establish(41009);
-  ASSERT_NO_FATAL_FAILURE(DeleteEntry(key_of(41009)));
-  std::this_thread::sleep_for(kPastShortTrust);
-  const uint64_t new_flows = Counter(RAIL_CNT_NEW_FLOWS);
-  EXPECT_EQ(BackendOf(ack(41009)), a);
-  EXPECT_EQ(Counter(RAIL_CNT_NEW_FLOWS), new_flows + 1) << "slot trusted beyond the cap";
+  ExpectNoSlotTrustedAfterTheWindow(41009, "slot trusted beyond the cap");
 }
 
 // A hit refreshes its table entry only once the entry is lb_conn_refresh_ns (1 s) old, so with
