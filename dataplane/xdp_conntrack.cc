@@ -78,12 +78,16 @@ uint32_t per_cpu_lru_entries(uint32_t entries, uint32_t possible_cpus) {
   return uint32_t((uint64_t(entries) + possible_cpus - 1) / possible_cpus * possible_cpus);
 }
 
+uint64_t conn_refresh_ns(uint64_t tcp_timeout_ns, uint64_t other_timeout_ns) {
+  return std::min({uint64_t{1'000'000'000}, tcp_timeout_ns / 2, other_timeout_ns / 2});
+}
+
 uint32_t flow_cache_ticks(uint64_t trust_ns, uint64_t refresh_ns, uint64_t tcp_timeout_ns,
                           uint64_t other_timeout_ns) {
   if (trust_ns == 0) return 0;
   const uint64_t window =
       std::min({trust_ns, refresh_ns, tcp_timeout_ns / 2, other_timeout_ns / 2});
-  return uint32_t(std::clamp<uint64_t>(window >> RAIL_FLOW_CACHE_TICK_SHIFT, 1, UINT32_MAX));
+  return uint32_t(std::min<uint64_t>(window >> RAIL_FLOW_CACHE_TICK_SHIFT, UINT32_MAX));
 }
 
 Result<uint64_t> adopt_legacy_conntrack(const std::string& pin_dir, int v4_fd, int v6_fd) {

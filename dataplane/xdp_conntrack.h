@@ -18,11 +18,18 @@ uint32_t conn6_entries(uint32_t conn_capacity, uint32_t conn6_capacity);
 // next start refuse the pin on a host whose CPU count does not divide it.
 uint32_t per_cpu_lru_entries(uint32_t entries, uint32_t possible_cpus);
 
+// How old a connection entry's last_seen may get before a hit rewrites it (the rodata
+// lb_conn_refresh_ns): 1 s, but at most half the shortest idle timeout, so the entry of a flow
+// with packets never expires whatever the timeouts.
+uint64_t conn_refresh_ns(uint64_t tcp_timeout_ns, uint64_t other_timeout_ns);
+
 // The flow cache's trust window in ticks of RAIL_FLOW_CACHE_TICK_SHIFT ns (the rodata
 // lb_flow_cache_ticks; 0 = cache off): `trust_ns`, but at most `refresh_ns` (how often a hit
 // refreshes its table entry) and half the shortest idle timeout, so a flow served from the
-// cache looks its table entry up again long before that entry could expire; at least one tick
-// unless trust_ns is 0. docs/xdp.md "Flow cache".
+// cache looks its table entry up again long before that entry could expire. Whole ticks,
+// rounded down (a slot is used while fewer than this many tick boundaries passed since its
+// entry's last_seen: under ticks << RAIL_FLOW_CACHE_TICK_SHIFT ns); 0 (off) when that is under
+// one tick. docs/xdp.md "Flow cache".
 uint32_t flow_cache_ticks(uint64_t trust_ns, uint64_t refresh_ns, uint64_t tcp_timeout_ns,
                           uint64_t other_timeout_ns);
 

@@ -79,6 +79,8 @@ Result<std::unique_ptr<XdpDataPlane>> XdpDataPlane::load(const XdpOptions& optio
   balancer_bpf* s = skel->get();
   s->rodata->lb_conn_tcp_timeout_ns = options.conn_tcp_timeout_ns;
   s->rodata->lb_conn_other_timeout_ns = options.conn_other_timeout_ns;
+  s->rodata->lb_conn_refresh_ns =
+      conn_refresh_ns(options.conn_tcp_timeout_ns, options.conn_other_timeout_ns);
   const int cpus = libbpf_num_possible_cpus();
   if (cpus <= 0) return libbpf_error("count possible CPUs", cpus);
   const uint32_t conn4 = per_cpu_lru_entries(options.conn_capacity, uint32_t(cpus));
@@ -101,10 +103,9 @@ Result<std::unique_ptr<XdpDataPlane>> XdpDataPlane::load(const XdpOptions& optio
     // libbpf pins each map at load, or reuses a compatible map already pinned there.
     bpf_map* map;
     bpf_object__for_each_map(map, s->obj) {
-      // The flow cache and its generation are never pinned: a new program starts empty.
-      if (bpf_map__is_internal(map) || map == s->maps.rail_flow_cache ||
-          map == s->maps.rail_flow_cache_gen)
-        continue;
+      // The flow cache is never pinned: a new program starts empty. Its generation is, so
+      // that an old program still attached sees a restarted raild's bumps.
+      if (bpf_map__is_internal(map) || map == s->maps.rail_flow_cache) continue;
       const std::string path = options.pin_dir + "/" + bpf_map__name(map);
       if (int err = bpf_map__set_pin_path(map, path.c_str()))
         return libbpf_error("pin path " + path, err);
@@ -202,9 +203,10 @@ Status XdpDataPlane::bump_service_gen() {
   return bump_generation(map_fd("rail_service_gen"), "service generation");
 }
 
-// Tells the program that flow-cache slots filled so far may disagree with the tables now
-// (abi/rail_abi.h). Called at the end of every apply(), once its Maglev swaps are visible, and
-// on the way out of a failed one: a packet that reads the new value sees the new tables.
+// Tells the program that flow-cache slots filled so far may disagree with the maps now
+// (abi/rail_abi.h). Called at the end of an apply() that wrote the node settings, a Maglev table
+// or a backend, once its swaps are visible, and on the way out of a failed one: a packet that
+// reads the new value sees the new maps.
 Status XdpDataPlane::bump_flow_cache_gen() {
   return bump_generation(map_fd("rail_flow_cache_gen"), "flow cache generation");
 }
@@ -289,8 +291,31 @@ Status XdpDataPlane::apply(const LbConfig& config) {
   node.mtu = n.mtu;
   node.hash_seed = n.hash_seed;
   node.flags = n.icmp_echo ? RAIL_NODE_ICMP_ECHO : 0;
-  const uint32_t zero = 0;
-  RAIL_TRY(update(map_fd("rail_node"), &zero, &node, "node settings"));
+
+  // A failure from the first write on may leave the maps half changed (node settings, tables,
+  // rail_services): both generations are bumped on the way out all the same, so no connection
+  // entry's stamp and no flow-cache slot vouches for what they held before.
+  struct BumpGenOnFailure {
+    XdpDataPlane* plane;
+    bool armed = true;
+    ~BumpGenOnFailure() {
+      if (!armed) return;
+      plane->service_entries_.reset();
+      (void)plane->bump_service_gen();  // best effort: the error being returned says more
+      (void)plane->bump_flow_cache_gen();
+    }
+  } bump_on_failure{this};
+  // Whether a write may change the backend of a new pick (the seed, a Maglev table) or what a
+  // slot's backend is (rail_backends): then rail_flow_cache_gen is bumped at the end. Service
+  // changes reach the cache through rail_service_gen (abi/rail_abi.h).
+  bool cache_stale = false;
+  if (!node_written_ || std::memcmp(&*node_written_, &node, sizeof node) != 0) {
+    node_written_.reset();  // unknown until the update succeeds
+    cache_stale = true;
+    const uint32_t zero = 0;
+    RAIL_TRY(update(map_fd("rail_node"), &zero, &node, "node settings"));
+    node_written_ = node;
+  }
 
   // 1. Backends first: new ids are not referenced by any table yet.
   const int backends_fd = map_fd("rail_backends"), owner_fd = map_fd("rail_backend_owner");
@@ -315,6 +340,7 @@ Status XdpDataPlane::apply(const LbConfig& config) {
                         std::memcmp(&written->second.first, &be, sizeof be) == 0 &&
                         written->second.second == (*slots)[i];
       if (!same) {
+        cache_stale = true;
         backends_written_.erase(id);  // unknown until both updates succeed
         RAIL_TRY(update(backends_fd, &id, &be, "backend " + inputs[i][b].identity));
         RAIL_TRY(update(owner_fd, &id, &(*slots)[i], "backend owner " + inputs[i][b].identity));
@@ -325,19 +351,6 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     applied_backends.push_back(ids_of[i]);
   }
   std::sort(live_ids.begin(), live_ids.end());
-
-  // A failure from here on may leave rail_services half changed: the generation is bumped on
-  // the way out all the same, so no connection entry keeps a stamp that vouches for it.
-  struct BumpGenOnFailure {
-    XdpDataPlane* plane;
-    bool armed = true;
-    ~BumpGenOnFailure() {
-      if (!armed) return;
-      plane->service_entries_.reset();
-      (void)plane->bump_service_gen();  // best effort: the error being returned says more
-      (void)plane->bump_flow_cache_gen();
-    }
-  } bump_on_failure{this};
 
   // 2. Tables and per-slot service records, then the keys that lead to them.
   const int by_id_fd = map_fd("rail_service_by_id");
@@ -350,6 +363,7 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     if (std::find(applied_slots_.begin(), applied_slots_.end(), slot) == applied_slots_.end())
       RAIL_TRY(zero_traffic(sstats_fd, slot));
     if (tables[i]) {
+      cache_stale = true;
       table_inputs_.erase(slot);  // unknown until the new table is in
       RAIL_TRY(write_table(slot, svc, *tables[i], ids_of[i]));
       table_inputs_[slot] = TableInputs{svc.table_size, std::move(inputs[i]), ids_of[i]};
@@ -435,6 +449,7 @@ Status XdpDataPlane::apply(const LbConfig& config) {
   RAIL_TRY(remove_stale(ingress_keys_, ingress_keys, "rail_ingress_addrs", "remove ingress"));
   for (uint32_t slot : applied_slots_) {
     if (live_slots.count(slot)) continue;
+    cache_stale = true;
     rail_service gone{};
     gone.service_id = RAIL_NO_BACKEND;
     RAIL_TRY(update(by_id_fd, &slot, &gone, "free service slot"));
@@ -448,6 +463,7 @@ Status XdpDataPlane::apply(const LbConfig& config) {
   }
   for (uint32_t id : backend_ids_) {
     if (std::binary_search(live_ids.begin(), live_ids.end(), id)) continue;
+    cache_stale = true;
     rail_backend gone{};
     gone.state = RAIL_BACKEND_DOWN;
     const uint32_t no_owner = RAIL_NO_BACKEND;
@@ -459,14 +475,14 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     RAIL_TRY(pinned_ids_->erase_stale(stale_ids->first, backend_reg_.ids()));
     RAIL_TRY(pinned_ids_->erase_stale(stale_ids->second, slot_reg_.ids()));
   }
-  // 4. Last: every rail_services change is in, so connection entries may be restamped.
-  bump_on_failure.armed = false;
+  // 4. Last: every change is in, so connection entries may be restamped and slots refilled.
   if (service_entries_ != service_entries) {
     service_entries_.reset();  // unknown until the bump succeeds
     RAIL_TRY(bump_service_gen());
     service_entries_ = std::move(service_entries);
   }
-  RAIL_TRY(bump_flow_cache_gen());
+  if (cache_stale) RAIL_TRY(bump_flow_cache_gen());
+  bump_on_failure.armed = false;
   service_keys_ = std::move(service_keys);
   vip_keys_ = std::move(vip_keys);
   ingress_keys_ = std::move(ingress_keys);

@@ -41,9 +41,9 @@ struct XdpOptions {
   uint64_t conn_other_timeout_ns = 30'000'000'000ull;
   // How long a CPU may forward an established IPv4 flow from its flow-cache slot without
   // looking the connection table up (0 = no cache). Capped at the table's refresh interval
-  // (1 s) and half the shortest timeout; a flow whose packets move to another CPU may follow
-  // its old backend for up to this long after a SYN reuses its 5-tuple elsewhere.
-  // docs/xdp.md "Flow cache".
+  // (1 s) and half the shortest timeout, rounded down to whole ~1.05 ms ticks (under one tick:
+  // no cache). A slot only ever holds the backend a new Maglev pick gives, so no window lets a
+  // CPU forward a flow elsewhere than the table would. docs/xdp.md "Flow cache".
   uint64_t flow_cache_trust_ns = 1'000'000'000ull;
   // If set: a bpffs directory where the maps are pinned (created by the first load, reused by
   // later ones) so a restarted raild keeps the connection table of the running program. The
@@ -139,6 +139,7 @@ class XdpDataPlane final : public DataPlane {
   // What rail_backends/rail_backend_owner hold per id, so apply() rewrites only what changed
   // (one change to a 1000-backend VIP must not cost 2000 map updates).
   std::map<uint32_t, std::pair<rail_backend, uint32_t>> backends_written_;
+  std::optional<rail_node_config> node_written_;  // rail_node as last written (unset: unknown)
   std::vector<uint64_t> vip_filter_;     // rail_vip_filter words as written (empty: unknown)
   std::vector<uint32_t> applied_slots_;  // [config service index] -> slot
   std::vector<std::vector<uint32_t>> applied_backends_;  // [service][backend] -> id

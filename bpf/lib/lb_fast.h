@@ -21,9 +21,10 @@
  * - a frame without 802.1Q tag carrying an IPv4 header without options, not GRE (so never
  *   GRE ingress), to an address the VIP filter rules out: PASS, as the general path would;
  * - a non-fragment TCP (not SYN-without-ACK) or UDP packet to a possible VIP whose flow has a
- *   connection entry (or a trusted copy of one in this CPU's flow-cache slot, lb_select.h)
- *   that is not idle, stamped with the current rail_service_gen (so its service is the one
- *   the rail_services lookup would return), whose service slot and backend are still live and
+ *   connection entry that is not idle, stamped with the current rail_service_gen (so its
+ *   service is the one the rail_services lookup would return), or a positive slot for it in
+ *   this CPU's flow cache filled under the current generations (lb_select.h: a copy of such an
+ *   entry, of the backend a new pick also gives), whose service slot and backend are live and
  *   usable, whose backend's next hop is known, that fits the MTU once encapsulated and whose
  *   outer header needs no flow hash (GRE, IPIP or L2 towards an IPv4 backend): the general
  *   path would send it to that backend, and so does this.
@@ -50,6 +51,7 @@ static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c,
 	__u8 *ip = data + 14, *l4 = data + 34;
 	__u64 now, age;
 	__u8 proto;
+	int hit;
 
 	if (l4 > end || *(__be16 *)(data + 12) != bpf_htons(LB_ETH_P_IP) || ip[0] != 0x45)
 		return 0;
@@ -82,10 +84,11 @@ static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c,
 	key.proto = proto;
 	key.pad[0] = key.pad[1] = key.pad[2] = 0;
 	now = lb_now();
-	cgen = lb_flow_cache_gen();
 	gen = lb_service_gen();
+	cgen = lb_flow_cache_gen(gen);
 	slot = lb_flow_cache_slot(&key);
-	if (slot && lb_flow_cache_hit(slot, &key, cgen, now)) {
+	hit = slot && lb_flow_cache_hit(slot, &key, cgen, now);
+	if (hit && slot->backend_id != RAIL_NO_BACKEND) {
 		/* What the table said of this flow less than lb_flow_cache_ticks ago. */
 		conn = NULL;
 		age = 0;
@@ -122,15 +125,15 @@ static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c,
 		return 0;
 	/* Committed: from here on this is the general path's hit, byte for byte. */
 	if (conn) {
-		if (age > lb_conn_refresh_ns) {
+		if (age > lb_conn_refresh_ns || lb_flow_cache_stale(now, age)) {
 			conn->last_seen_ns = now;
 			age = 0;
 		}
 		/* Stamped with the entry's last_seen, not now: the slot is then trusted only
-		 * while the entry itself is (window <= half the timeout), whether or not this
-		 * packet refreshed it. */
-		if (slot)
-			lb_flow_cache_fill(slot, &key, bid, sid, svc->hash_fields, cgen, now - age);
+		 * while the entry itself is (window <= half the timeout). */
+		if (slot && !hit)
+			lb_flow_cache_fill(slot, &key, bid, sid, svc->hash_fields, cgen, now - age,
+					   now);
 	}
 	c->v.conn_hit = 1;
 	p->l3_off = 14;

@@ -17,14 +17,15 @@ const volatile __u64 lb_conn_other_timeout_ns = 30ull * 1000000000ull;
 /*
  * A connection hit rewrites last_seen only when it is older than this: writing it on every
  * packet dirties the entry's cache line per packet for a value only compared against idle
- * timeouts of tens of seconds (an entry may so expire up to this much early).
+ * timeouts of tens of seconds. User space sets it (1 s, at most half the shortest timeout).
  */
 const volatile __u64 lb_conn_refresh_ns = 1000000000ull;
 /*
- * How many ticks (RAIL_FLOW_CACHE_TICK_SHIFT) a rail_flow_cache slot is trusted before the
- * connection table is looked up again; 0 turns the cache off. User space keeps it at most
- * lb_conn_refresh_ns and half the shortest idle timeout, so a flow served from the cache still
- * refreshes its table entry (last_seen, LRU recency) well before it could expire.
+ * How many ticks (RAIL_FLOW_CACHE_TICK_SHIFT) a rail_flow_cache slot is trusted, counted from
+ * its entry's last_seen; 0 turns the cache off. User space keeps it at most lb_conn_refresh_ns
+ * and half the shortest idle timeout (and turns the cache off below one tick), so a slot never
+ * outlives its entry. A flow served from the cache touches its entry about once per window:
+ * the first packet after it refreshes the entry (last_seen, LRU recency) and the slot.
  */
 const volatile __u32 lb_flow_cache_ticks = 0;
 
@@ -175,7 +176,7 @@ struct {
 	__type(value, struct rail_flow_cache_slot);
 } rail_flow_cache SEC(".maps");
 
-/* The flow cache's generation (abi/rail_abi.h): bumped by user space after every apply(). */
+/* The flow cache's generation (abi/rail_abi.h): pinned, bumped by user space by apply(). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

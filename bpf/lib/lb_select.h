@@ -202,26 +202,40 @@ lb_flow_cache_slot(const struct rail_flow_key4 *key)
 	return bpf_map_lookup_elem(&rail_flow_cache, &idx);
 }
 
-/* The current rail_flow_cache_gen: read before a slot is checked or filled. */
-static __always_inline __u32 lb_flow_cache_gen(void)
+/*
+ * The generations a slot must carry to be used now (rail_flow_cache_gen_pack of
+ * rail_flow_cache_gen and `service_gen`): read before a slot is checked or filled.
+ */
+static __always_inline __u32 lb_flow_cache_gen(__u32 service_gen)
 {
 	__u32 zero = 0;
 	__u32 *gen = bpf_map_lookup_elem(&rail_flow_cache_gen, &zero);
 
-	return gen ? *gen : 0;
+	return rail_flow_cache_gen_pack(gen ? *gen : 0, service_gen);
 }
 
 static __always_inline __u32 lb_flow_cache_tick(__u64 t)
 {
-	__u32 tick = (__u32)(t >> RAIL_FLOW_CACHE_TICK_SHIFT);
-
-	return tick ? tick : 1; /* 0 marks an empty slot */
+	return (__u32)(t >> RAIL_FLOW_CACHE_TICK_SHIFT);
 }
 
 /*
- * Does `slot` hold `key`, filled under flow-cache generation `cgen` from an entry last seen less
- * than lb_flow_cache_ticks ago? (Whether its backend is still usable is the caller's check, as
- * for a table entry.)
+ * Is `slot` (of whichever flow) filled under `cgen` from an entry last seen at most
+ * lb_flow_cache_ticks - 1 whole ticks before `now`? Its entry is then less than
+ * lb_flow_cache_ticks << RAIL_FLOW_CACHE_TICK_SHIFT ns idle, which user space keeps within
+ * both the refresh interval and half the idle timeouts.
+ */
+static __always_inline int lb_flow_cache_fresh(const struct rail_flow_cache_slot *slot, __u32 cgen,
+					       __u64 now)
+{
+	return slot->cache_gen == cgen &&
+	       lb_flow_cache_tick(now) - slot->stamp < lb_flow_cache_ticks;
+}
+
+/*
+ * Does `slot` hold `key` and is it fresh? A hit on a positive slot gives the flow's service and
+ * backend (whether the backend is still usable is the caller's check, as for a table entry); a
+ * hit on a negative one (backend_id RAIL_NO_BACKEND) means: the table, without a new fill.
  */
 static __always_inline int lb_flow_cache_hit(const struct rail_flow_cache_slot *slot,
 					     const struct rail_flow_key4 *key, __u32 cgen,
@@ -231,15 +245,26 @@ static __always_inline int lb_flow_cache_hit(const struct rail_flow_cache_slot *
 	     (*(__u32 *)&slot->key.sport ^ *(__u32 *)&key->sport) |
 	     (slot->key.proto ^ key->proto)) != 0)
 		return 0;
-	return slot->stamp != 0 && slot->cache_gen == cgen &&
-	       lb_flow_cache_tick(now) - slot->stamp < lb_flow_cache_ticks;
+	return lb_flow_cache_fresh(slot, cgen, now);
+}
+
+/*
+ * Would a slot stamped from an entry last seen `age` ns before `now` be stale at once? Then the
+ * entry is refreshed before the fill (docs/xdp.md "Flow cache"): otherwise every packet of the
+ * flow would look the table up and fill again until the entry's own refresh interval.
+ */
+static __always_inline int lb_flow_cache_stale(__u64 now, __u64 age)
+{
+	return lb_flow_cache_ticks &&
+	       lb_flow_cache_tick(now) - lb_flow_cache_tick(now - age) >= lb_flow_cache_ticks;
 }
 
 /*
  * Is `backend_id` the one the current Maglev table picks for the IPv4 flow `key` of service
- * `service_id`? A call, not inlined: it runs once per flow and window (lb_flow_cache_fill), and
- * its hash and table temporaries then stay out of the entry function's frame (the verifier
- * allows 512 bytes of stack over a whole call chain). Returns 1 or 0.
+ * `service_id`? A call, not inlined: it runs at most once per slot and window
+ * (lb_flow_cache_fill), and its hash and table temporaries then stay out of the entry
+ * function's frame (the verifier allows 512 bytes of stack over a whole call chain).
+ * Returns 1 or 0.
  */
 static __noinline int lb_maglev_agrees(const struct rail_flow_key4 *key, __u32 service_id,
 				       __u32 backend_id, __u32 hash_fields)
@@ -254,20 +279,26 @@ static __noinline int lb_maglev_agrees(const struct rail_flow_key4 *key, __u32 s
 }
 
 /*
- * Copies a connection entry of the flow into its slot, stamped `seen` (the entry's last_seen_ns),
- * if its backend is the one the current Maglev table picks for the flow (abi/rail_abi.h: then
- * no table write of this generation can give the flow another backend). A flow kept on another
- * backend by its entry (after a table change, on a drained backend) is not cached.
+ * Fills the slot of a flow found in the table (the caller saw no hit for it) from its entry,
+ * stamped `seen` (the entry's last_seen_ns): positive if the entry's backend is the one the
+ * current Maglev table picks for the flow (abi/rail_abi.h: then no table write under this
+ * cache_gen can give the flow another backend), negative if not (a flow kept on another backend
+ * by its entry, after a table change or on a drained backend): its packets then go to the
+ * table without this check until the window ends. A fresh slot of another flow is left alone,
+ * so colliding flows of a large working set do not evict each other (and pay for the check)
+ * on every packet.
  */
 static __always_inline void lb_flow_cache_fill(struct rail_flow_cache_slot *slot,
 					       const struct rail_flow_key4 *key, __u32 backend_id,
 					       __u32 service_id, __u32 hash_fields, __u32 cgen,
-					       __u64 seen)
+					       __u64 seen, __u64 now)
 {
-	if (!lb_maglev_agrees(key, service_id, backend_id, hash_fields))
+	if (lb_flow_cache_fresh(slot, cgen, now))
 		return;
 	slot->key = *key;
-	slot->backend_id = backend_id;
+	slot->backend_id = lb_maglev_agrees(key, service_id, backend_id, hash_fields)
+			       ? backend_id
+			       : RAIL_NO_BACKEND;
 	slot->service_id = service_id;
 	slot->cache_gen = cgen;
 	slot->stamp = lb_flow_cache_tick(seen);

@@ -242,7 +242,20 @@ TEST(ConnTableTest, TheFlowCacheWindowIsCappedByRefreshAndTimeouts) {
   EXPECT_EQ(dataplane::flow_cache_ticks(kSecond, kSecond, 300 * kSecond, kSecond / 2),
             kSecond / 4 / kTick);  // half the shortest timeout
   EXPECT_EQ(dataplane::flow_cache_ticks(100 * kTick, kSecond, 300 * kSecond, 30 * kSecond), 100u);
-  EXPECT_EQ(dataplane::flow_cache_ticks(1, kSecond, 300 * kSecond, 30 * kSecond), 1u);
+  EXPECT_EQ(dataplane::flow_cache_ticks(kTick + kTick / 2, kSecond, 300 * kSecond, 30 * kSecond),
+            1u);  // rounded down: a slot is used for under trust_ns
+  // Under one tick there is no window a tick-stamped slot could keep: the cache is off.
+  EXPECT_EQ(dataplane::flow_cache_ticks(kTick - 1, kSecond, 300 * kSecond, 30 * kSecond), 0u);
+  EXPECT_EQ(dataplane::flow_cache_ticks(kSecond, kSecond, 300 * kSecond, kTick), 0u);
+}
+
+// A hit refreshes its entry once it is 1 s old, or half the shortest timeout when that is less:
+// a flow with packets never outlives its entry, whatever the timeouts.
+TEST(ConnTableTest, TheRefreshIntervalIsCappedByTheTimeouts) {
+  constexpr uint64_t kSecond = 1'000'000'000ull;
+  EXPECT_EQ(dataplane::conn_refresh_ns(300 * kSecond, 30 * kSecond), kSecond);
+  EXPECT_EQ(dataplane::conn_refresh_ns(300 * kSecond, kSecond), kSecond / 2);
+  EXPECT_EQ(dataplane::conn_refresh_ns(kSecond / 5, 30 * kSecond), kSecond / 10);
 }
 
 // Tables whose entries have another layout (an older rail_conn; a per-family table of another

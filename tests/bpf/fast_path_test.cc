@@ -19,16 +19,19 @@ class FastPathTest : public ::testing::Test {
  protected:
   void SetUp() override { pair_.SetUp(config_); }
 
-  // Sends `frame_of(i)` for flows 0..kFlows-1 and compares everything with the reference.
+  // Sends `frame_of(i)` for flows 0..kFlows-1, twice (the second round meets the flow-cache
+  // slots the first one filled), and compares everything with the reference.
   template <typename FrameOf>
   void ExpectReference(const std::string& step, FrameOf frame_of) {
     const Counters xdp_before = pair_.XdpCounters(), ref_before = pair_.RefCounters();
-    for (uint16_t i = 0; i < kFlows; ++i) {
-      auto o = pair_.Run(frame_of(i));
-      EXPECT_EQ(o.xdp, o.ref.action) << step << ", flow " << i;
-      // Output bytes exist only for TX; drop reasons are compared as counters below.
-      if (o.ref.action == RAIL_VERDICT_TX) {
-        EXPECT_EQ(o.xdp_out, o.ref_out) << step << ", flow " << i;
+    for (int round = 0; round < 2; ++round) {
+      for (uint16_t i = 0; i < kFlows; ++i) {
+        auto o = pair_.Run(frame_of(i));
+        EXPECT_EQ(o.xdp, o.ref.action) << step << ", round " << round << ", flow " << i;
+        // Output bytes exist only for TX; drop reasons are compared as counters below.
+        if (o.ref.action == RAIL_VERDICT_TX) {
+          EXPECT_EQ(o.xdp_out, o.ref_out) << step << ", round " << round << ", flow " << i;
+        }
       }
     }
     const Counters xdp = delta(pair_.XdpCounters(), xdp_before);

@@ -1,0 +1,178 @@
+// The XDP balancer's per-CPU flow cache across config changes and restarts: a slot never
+// outlives what the maps said when it was filled.
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "flow_cache_fixture.h"
+
+namespace rail::golden::flow_cache {
+namespace {
+
+// A SYN reusing a cached 5-tuple is sent elsewhere by Maglev: its ACK must follow it, not the
+// slot the previous connection's ACK filled.
+TEST_F(FlowCacheTest, ReusedFiveTupleFollowsTheNewPick) {
+  ASSERT_NO_FATAL_FAILURE(Load());
+  const std::string a = Establish(41004);
+  ASSERT_NO_FATAL_FAILURE(SetWebBackend(a, BackendState::kDrained));
+  EXPECT_EQ(BackendOf(ack(41004)), a) << "a drained backend keeps its flows";
+  const std::string b = BackendOf(syn(41004));
+  ASSERT_NE(b, a) << "a SYN went to a drained backend";
+  EXPECT_EQ(BackendOf(ack(41004)), b) << "the ACK followed the old connection's slot";
+  EXPECT_EQ(BackendOf(ack(41004)), b);
+}
+
+// An exact-port service added in front of an any-port one bumps rail_service_gen: the slot
+// stamped with the old generation must not keep the flow on the any-port service.
+TEST_F(FlowCacheTest, ServiceGenerationChangeBypassesTheSlot) {
+  config_.services.push_back(gre_service(kCacheVip, 0, {b(1)}));
+  ASSERT_NO_FATAL_FAILURE(Load());
+  ASSERT_EQ(Establish(42000, kCacheVip, 8080), b(1).to_string());
+  EXPECT_EQ(BackendOf(ack(42000, kCacheVip, 8080)), b(1).to_string());
+  config_.services.push_back(gre_service(kCacheVip, 8080, {b(3), b(4)}));
+  Apply();
+  const std::string now = BackendOf(ack(42000, kCacheVip, 8080));
+  EXPECT_TRUE(now == b(3).to_string() || now == b(4).to_string())
+      << "ACK after tcp/8080 was added went to " << now;
+}
+
+// A change only rail_services sees (a service's hash fields: no table, backend or node write,
+// so rail_flow_cache_gen stays) bumps rail_service_gen, which every slot's generation packs
+// too: flows that a SYN re-picks under the new hash are followed at once.
+TEST_F(FlowCacheTest, ServiceRecordChangeBypassesTheSlot) {
+  ASSERT_NO_FATAL_FAILURE(Load());
+  std::vector<std::pair<uint16_t, std::string>> flows;
+  for (uint16_t port = 41100; port < 41116; ++port) {
+    const std::string be = Establish(port);
+    EXPECT_EQ(BackendOf(ack(port)), be);  // from the slot the first ACK filled
+    flows.emplace_back(port, be);
+  }
+  const uint32_t cache_gen = CacheGen();
+  service(config_, kWeb4, Protocol::kTcp, 80).hash_fields = RAIL_HASH_SRC_AFFINITY;
+  Apply();
+  ASSERT_EQ(CacheGen(), cache_gen) << "the test needs a change only rail_service_gen sees";
+  int moved = 0;
+  for (const auto& [port, before] : flows) {
+    const std::string now = BackendOf(syn(port));
+    moved += now != before;
+    EXPECT_EQ(BackendOf(ack(port)), now) << "port " << port << " (was on " << before << ")";
+  }
+  EXPECT_GT(moved, 0) << "no flow re-picked elsewhere under the new hash: the test shows nothing";
+}
+
+TEST_F(FlowCacheTest, DownBackendIsNotServedFromTheSlot) {
+  ASSERT_NO_FATAL_FAILURE(Load());
+  const std::string a = Establish(41005);
+  ASSERT_NO_FATAL_FAILURE(SetWebBackend(a, BackendState::kDown));
+  const std::string now = BackendOf(ack(41005));
+  EXPECT_NE(now, a) << "ACK sent to a backend that is down";
+  EXPECT_TRUE(is_address(now)) << now;  // still forwarded, to another one
+}
+
+TEST_F(FlowCacheTest, RemovedBackendIsNotServedFromTheSlot) {
+  ASSERT_NO_FATAL_FAILURE(Load());
+  const std::string a = Establish(41006);
+  std::erase_if(service(config_, kWeb4, Protocol::kTcp, 80).backends,
+                [&](const Backend& be) { return be.address.to_string() == a; });
+  Apply();
+  const std::string now = BackendOf(ack(41006));
+  EXPECT_NE(now, a) << "ACK sent to a backend removed from the service";
+  EXPECT_TRUE(is_address(now)) << now;
+}
+
+// An apply() that writes no node settings, table or backend (the same config again) leaves
+// rail_flow_cache_gen alone: the slots stay valid, so a periodic re-apply does not empty every
+// CPU's cache. A backend change does bump it.
+TEST_F(FlowCacheTest, UnchangedApplyKeepsTheCache) {
+  ASSERT_NO_FATAL_FAILURE(Load());
+  const std::string a = Establish(41012);
+  EXPECT_EQ(BackendOf(ack(41012)), a);
+  const uint32_t gen = CacheGen();
+  Apply();
+  EXPECT_EQ(CacheGen(), gen) << "an apply that changed nothing bumped the generation";
+  ASSERT_NO_FATAL_FAILURE(DeleteEntry(key_of(41012)));
+  const uint64_t new_flows = Counter(RAIL_CNT_NEW_FLOWS);
+  EXPECT_EQ(BackendOf(ack(41012)), a);
+  EXPECT_EQ(Counter(RAIL_CNT_NEW_FLOWS), new_flows) << "the slot did not survive the re-apply";
+  ASSERT_NO_FATAL_FAILURE(SetWebBackend(a, BackendState::kDrained));
+  EXPECT_NE(CacheGen(), gen) << "a backend change did not bump the generation";
+}
+
+// A restarted raild rewrites the pinned tables while the old program is still attached (until
+// the new one replaces it): rail_flow_cache_gen is pinned, so the new plane's bumps reach the
+// old program's slots, and a flow the new tables re-pick is followed by the old program at once.
+TEST_F(FlowCacheTest, OldProgramSeesTheRestartedPlanesChanges) {
+  ASSERT_TRUE(dataplane::ensure_bpffs("/sys/fs/bpf"));
+  PinDir dir;
+  ASSERT_EQ(mkdir(dir.path.c_str(), 0700), 0);
+  dataplane::XdpOptions options = Options();
+  options.pin_dir = dir.path;
+  ASSERT_NO_FATAL_FAILURE(Load(options));
+  const std::string a = Establish(41011);
+  EXPECT_EQ(BackendOf(ack(41011)), a);
+  const rail_flow_cache_slot before = Slot(key_of(41011));
+  ASSERT_TRUE(same_key(before.key, key_of(41011))) << "the flow was not cached";
+
+  // The new plane's first apply() bumps rail_service_gen (pinned, and packed into every slot's
+  // generation): the old program refills its slot under the new value (the first ACK restamps
+  // the entry on the general path, the second refills the slot).
+  auto restarted = XdpDataPlane::load(options);
+  ASSERT_TRUE(restarted) << restarted.error().describe();
+  auto applied = (*restarted)->apply(config_);
+  ASSERT_TRUE(applied) << applied.error().describe();
+  EXPECT_EQ(BackendOf(ack(41011)), a);
+  EXPECT_EQ(BackendOf(ack(41011)), a);
+  const rail_flow_cache_slot refilled = Slot(key_of(41011));
+  ASSERT_TRUE(same_key(refilled.key, key_of(41011)));
+  ASSERT_NE(refilled.cache_gen, before.cache_gen) << "the slot was not refilled";
+  // A drain bumps rail_flow_cache_gen only.
+  for (Backend& be : service(config_, kWeb4, Protocol::kTcp, 80).backends)
+    if (be.address.to_string() == a) be.state = BackendState::kDrained;
+  applied = (*restarted)->apply(config_);
+  ASSERT_TRUE(applied) << applied.error().describe();
+  const std::string b = BackendVia((*restarted)->prog_fd(), syn(41011));
+  ASSERT_NE(b, a) << "a SYN went to a drained backend";
+  EXPECT_EQ(BackendOf(ack(41011)), b) << "the old program kept its slot";
+}
+
+// The cache is sized per possible CPU and never pinned: a new program starts with it empty,
+// while the connection table and the cache's generation are shared through the pins.
+TEST_F(FlowCacheTest, CacheIsNotPinned) {
+  ASSERT_TRUE(dataplane::ensure_bpffs("/sys/fs/bpf"));
+  PinDir dir;
+  ASSERT_EQ(mkdir(dir.path.c_str(), 0700), 0);
+  dataplane::XdpOptions options = Options();
+  options.pin_dir = dir.path;
+  ASSERT_NO_FATAL_FAILURE(Load(options));
+  struct stat st {};
+  EXPECT_EQ(stat((dir.path + "/rail_conntrack4").c_str(), &st), 0);
+  EXPECT_NE(stat((dir.path + "/rail_flow_cache").c_str(), &st), 0) << "rail_flow_cache pinned";
+  EXPECT_EQ(stat((dir.path + "/rail_flow_cache_gen").c_str(), &st), 0);
+
+  const int fd = plane_->map_fd("rail_flow_cache");
+  ASSERT_GE(fd, 0);
+  bpf_map_info info{};
+  uint32_t len = sizeof(info);
+  ASSERT_EQ(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+  EXPECT_EQ(info.type, BPF_MAP_TYPE_ARRAY);
+  EXPECT_EQ(info.value_size, sizeof(rail_flow_cache_slot));
+  EXPECT_EQ(info.max_entries, uint32_t(libbpf_num_possible_cpus()) << RAIL_FLOW_CACHE_BITS);
+
+  const std::string a = Establish(41008);
+  EXPECT_NE(Slot(key_of(41008)).stamp, 0u);
+  const uint32_t old_cache = map_id(fd);
+  const uint32_t old_table = map_id(plane_->map_fd("rail_conntrack4"));
+  plane_.reset();
+  ASSERT_NO_FATAL_FAILURE(Load(options));
+  EXPECT_NE(map_id(plane_->map_fd("rail_flow_cache")), old_cache);
+  EXPECT_EQ(map_id(plane_->map_fd("rail_conntrack4")), old_table);
+  EXPECT_EQ(Slot(key_of(41008)).stamp, 0u) << "the new program's cache is not empty";
+  EXPECT_EQ(BackendOf(ack(41008)), a);
+}
+
+}  // namespace
+}  // namespace rail::golden::flow_cache
