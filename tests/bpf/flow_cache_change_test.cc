@@ -106,12 +106,9 @@ TEST_F(FlowCacheTest, UnchangedApplyKeepsTheCache) {
 // the new one replaces it): rail_flow_cache_gen is pinned, so the new plane's bumps reach the
 // old program's slots, and a flow the new tables re-pick is followed by the old program at once.
 TEST_F(FlowCacheTest, OldProgramSeesTheRestartedPlanesChanges) {
-  ASSERT_TRUE(dataplane::ensure_bpffs("/sys/fs/bpf"));
   PinDir dir;
-  ASSERT_EQ(mkdir(dir.path.c_str(), 0700), 0);
   dataplane::XdpOptions options = Options();
-  options.pin_dir = dir.path;
-  ASSERT_NO_FATAL_FAILURE(Load(options));
+  ASSERT_NO_FATAL_FAILURE(LoadPinned(dir, options));
   const std::string a = Establish(41011);
   EXPECT_EQ(BackendOf(ack(41011)), a);
   const rail_flow_cache_slot before = Slot(key_of(41011));
@@ -130,8 +127,7 @@ TEST_F(FlowCacheTest, OldProgramSeesTheRestartedPlanesChanges) {
   ASSERT_TRUE(same_key(refilled.key, key_of(41011)));
   ASSERT_NE(refilled.cache_gen, before.cache_gen) << "the slot was not refilled";
   // A drain bumps rail_flow_cache_gen only.
-  for (Backend& be : service(config_, kWeb4, Protocol::kTcp, 80).backends)
-    if (be.address.to_string() == a) be.state = BackendState::kDrained;
+  ASSERT_NO_FATAL_FAILURE(MarkWebBackend(a, BackendState::kDrained));
   applied = (*restarted)->apply(config_);
   ASSERT_TRUE(applied) << applied.error().describe();
   const std::string b = BackendVia((*restarted)->prog_fd(), syn(41011));
@@ -142,12 +138,9 @@ TEST_F(FlowCacheTest, OldProgramSeesTheRestartedPlanesChanges) {
 // The cache is sized per possible CPU and never pinned: a new program starts with it empty,
 // while the connection table and the cache's generation are shared through the pins.
 TEST_F(FlowCacheTest, CacheIsNotPinned) {
-  ASSERT_TRUE(dataplane::ensure_bpffs("/sys/fs/bpf"));
   PinDir dir;
-  ASSERT_EQ(mkdir(dir.path.c_str(), 0700), 0);
   dataplane::XdpOptions options = Options();
-  options.pin_dir = dir.path;
-  ASSERT_NO_FATAL_FAILURE(Load(options));
+  ASSERT_NO_FATAL_FAILURE(LoadPinned(dir, options));
   struct stat st {};
   EXPECT_EQ(stat((dir.path + "/rail_conntrack4").c_str(), &st), 0);
   EXPECT_NE(stat((dir.path + "/rail_flow_cache").c_str(), &st), 0) << "rail_flow_cache pinned";

@@ -217,13 +217,25 @@ class FlowCacheTest : public ::testing::Test {
     return gen;
   }
 
-  // Sets the backend of kWeb4 tcp/80 whose address text is `address` to `state`.
-  void SetWebBackend(const std::string& address, BackendState state) {
+  // Sets the backend of kWeb4 tcp/80 whose address text is `address` to `state` in config_;
+  // SetWebBackend also applies it.
+  void MarkWebBackend(const std::string& address, BackendState state) {
     int found = 0;
     for (Backend& be : service(config_, kWeb4, Protocol::kTcp, 80).backends)
       if (be.address.to_string() == address) be.state = state, ++found;
     ASSERT_EQ(found, 1) << "no backend " << address;
+  }
+  void SetWebBackend(const std::string& address, BackendState state) {
+    ASSERT_NO_FATAL_FAILURE(MarkWebBackend(address, state));
     Apply();
+  }
+
+  // Loads with maps pinned in `dir` (created here); `options` gets the pin directory.
+  void LoadPinned(const PinDir& dir, dataplane::XdpOptions& options) {
+    ASSERT_TRUE(dataplane::ensure_bpffs("/sys/fs/bpf"));
+    ASSERT_EQ(mkdir(dir.path.c_str(), 0700), 0);
+    options.pin_dir = dir.path;
+    ASSERT_NO_FATAL_FAILURE(Load(options));
   }
 
   cpu_set_t saved_{};
