@@ -209,8 +209,8 @@ RAIL_STATIC_ASSERT(sizeof(struct rail_conn) == 24, "rail_conn layout");
  * the slots rail_flow_cache_index(key, seed, c), so a slot is read and written by one CPU, and
  * an ARRAY lookup is inlined by the verifier where a hash lookup is a helper call
  * (docs/xdp.md "Flow cache"). A slot copies a rail_conntrack4 entry, and only one whose backend
- * is the one the current Maglev table picks for the flow: as long as neither generation in
- * cache_gen changes, a new pick for the flow (a SYN reusing its 5-tuple, on any CPU) gives that
+ * is the one the current Maglev table picks for the flow: as long as rail_flow_cache_gen does
+ * not change, a new pick for the flow (a SYN reusing its 5-tuple, on any CPU) gives that
  * same backend, so the program never has to write a slot when it writes the table. A flow
  * whose entry keeps it elsewhere (drained backend, changed table) gets a negative slot
  * (backend_id RAIL_NO_BACKEND): "look the table up, do not check again". A slot is trusted for
@@ -218,11 +218,11 @@ RAIL_STATIC_ASSERT(sizeof(struct rail_conn) == 24, "rail_conn layout");
  * (positive slots) a backend still usable; while it is, no other flow takes it.
  *
  * rail_flow_cache_gen: ARRAY[1] -> __u32, pinned with the tables (so an old program still
- * attached while a restarted raild rewrites them sees the bumps too), bumped by user space at
- * the end of every apply() that wrote the node settings, a Maglev table or a backend (once
- * every change is visible to the program) and on the way out of a failed one.
- * rail_flow_cache_gen_pack() packs it with rail_service_gen: a slot stamped under other values
- * of either is ignored.
+ * attached while a restarted raild rewrites them sees the bumps too), a sequence count: user
+ * space makes it odd before the first write of an apply() that a slot depends on (the seed, a
+ * Maglev table, a rail_services entry) and even again once every change is visible (also on
+ * the way out of a failed apply()). While it is odd the program neither uses nor fills a slot;
+ * a slot filled before carries the even value it read, which never comes back.
  */
 #define RAIL_FLOW_CACHE_BITS 14      /* 16384 slots (512 KiB) per possible CPU */
 #define RAIL_FLOW_CACHE_TICK_SHIFT 20 /* a tick is 2^20 ns (~1.05 ms) of the balancer clock */
@@ -231,18 +231,13 @@ struct rail_flow_cache_slot {
 	struct rail_flow_key4 key; /* all zero when empty: proto 0 matches no TCP/UDP flow */
 	__u32 backend_id;          /* RAIL_NO_BACKEND: negative slot */
 	__u32 service_id;
-	__u32 cache_gen;           /* rail_flow_cache_gen_pack() when filled */
+	__u32 cache_gen;           /* rail_flow_cache_gen (even) read before the fill */
 	__u32 stamp;               /* entry last_seen >> RAIL_FLOW_CACHE_TICK_SHIFT (wraps) */
 };
 RAIL_STATIC_ASSERT(sizeof(struct rail_flow_cache_slot) == 32, "rail_flow_cache_slot layout");
 
-/* Both generations a slot depends on, 16 bits each: rail_flow_cache_gen (tables, node
- * settings) high, rail_service_gen (what a rail_services lookup returns) low. A wrap needs
- * 65536 applies within one trust window (at most a second). */
-static inline __u32 rail_flow_cache_gen_pack(__u32 cache_gen, __u32 service_gen)
-{
-	return cache_gen << 16 | (service_gen & 0xffffu);
-}
+/* rail_flow_cache_gen is odd: user space is writing, no slot is used or filled. */
+#define RAIL_FLOW_CACHE_WRITING 1u
 
 /* The slot of `key` in CPU `cpu`'s region. Seeded (the node's hash_seed) so that colliding
  * flows cannot be chosen from outside without it; a collision only costs a table lookup. The

@@ -386,6 +386,12 @@ void print_json(const TestRunReport* tr, const LiveReport* live, const std::stri
   if (!live_error.empty()) {
     std::string escaped;
     for (char c : live_error) {
+      if (static_cast<unsigned char>(c) < 0x20) {  // JSON allows no raw control characters
+        char buf[8];
+        std::snprintf(buf, sizeof(buf), "\\u%04x", unsigned(static_cast<unsigned char>(c)));
+        escaped += buf;
+        continue;
+      }
       if (c == '"' || c == '\\') escaped += '\\';
       escaped += c;
     }

@@ -182,35 +182,6 @@ Status XdpDataPlane::write_filter(const std::vector<uint64_t>& words) {
   return ok();
 }
 
-namespace {
-
-// Adds one to the single __u32 of ARRAY map `fd`.
-Status bump_generation(int fd, const char* what) {
-  const uint32_t zero = 0;
-  uint32_t gen = 0;
-  if (bpf_map_lookup_elem(fd, &zero, &gen) != 0) return errno_error(std::string("read ") + what);
-  ++gen;
-  return update(fd, &zero, &gen, what);
-}
-
-}  // namespace
-
-// Tells the program that a rail_services lookup may now return something else: connection
-// entries stamped with an older generation look their service up again (abi/rail_abi.h).
-// Called once every key change of an apply() is done, so a packet that reads the new value
-// also sees the new keys.
-Status XdpDataPlane::bump_service_gen() {
-  return bump_generation(map_fd("rail_service_gen"), "service generation");
-}
-
-// Tells the program that flow-cache slots filled so far may disagree with the maps now
-// (abi/rail_abi.h). Called at the end of an apply() that wrote the node settings, a Maglev table
-// or a backend, once its swaps are visible, and on the way out of a failed one: a packet that
-// reads the new value sees the new maps.
-Status XdpDataPlane::bump_flow_cache_gen() {
-  return bump_generation(map_fd("rail_flow_cache_gen"), "flow cache generation");
-}
-
 Status XdpDataPlane::apply(const LbConfig& config) {
   RAIL_TRY(config.validate());
   // Each backend's identity once: the Maglev inputs and the registry keys both need it.
@@ -293,25 +264,24 @@ Status XdpDataPlane::apply(const LbConfig& config) {
   node.flags = n.icmp_echo ? RAIL_NODE_ICMP_ECHO : 0;
 
   // A failure from the first write on may leave the maps half changed (node settings, tables,
-  // rail_services): both generations are bumped on the way out all the same, so no connection
-  // entry's stamp and no flow-cache slot vouches for what they held before.
-  struct BumpGenOnFailure {
+  // rail_services): on the way out the service generation is bumped all the same, so no
+  // connection entry's stamp vouches for what they held before, and the flow cache's made
+  // even again (begin_cache_write: no slot of the old maps is trusted after it).
+  struct OnFailure {
     XdpDataPlane* plane;
     bool armed = true;
-    ~BumpGenOnFailure() {
+    ~OnFailure() {
       if (!armed) return;
       plane->service_entries_.reset();
       (void)plane->bump_service_gen();  // best effort: the error being returned says more
-      (void)plane->bump_flow_cache_gen();
+      (void)plane->end_cache_write();
     }
-  } bump_on_failure{this};
-  // Whether a write may change the backend of a new pick (the seed, a Maglev table) or what a
-  // slot's backend is (rail_backends): then rail_flow_cache_gen is bumped at the end. Service
-  // changes reach the cache through rail_service_gen (abi/rail_abi.h).
-  bool cache_stale = false;
+  } on_failure{this};
+  // A new seed moves every flow's pick: the cache may not trust its slots (the other node
+  // settings are read live by every packet, cached or not).
   if (!node_written_ || std::memcmp(&*node_written_, &node, sizeof node) != 0) {
+    if (!node_written_ || node_written_->hash_seed != node.hash_seed) RAIL_TRY(begin_cache_write());
     node_written_.reset();  // unknown until the update succeeds
-    cache_stale = true;
     const uint32_t zero = 0;
     RAIL_TRY(update(map_fd("rail_node"), &zero, &node, "node settings"));
     node_written_ = node;
@@ -339,8 +309,7 @@ Status XdpDataPlane::apply(const LbConfig& config) {
       const bool same = written != backends_written_.end() &&
                         std::memcmp(&written->second.first, &be, sizeof be) == 0 &&
                         written->second.second == (*slots)[i];
-      if (!same) {
-        cache_stale = true;
+      if (!same) {  // backend records are read live by every packet, cached or not
         backends_written_.erase(id);  // unknown until both updates succeed
         RAIL_TRY(update(backends_fd, &id, &be, "backend " + inputs[i][b].identity));
         RAIL_TRY(update(owner_fd, &id, &(*slots)[i], "backend owner " + inputs[i][b].identity));
@@ -363,7 +332,7 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     if (std::find(applied_slots_.begin(), applied_slots_.end(), slot) == applied_slots_.end())
       RAIL_TRY(zero_traffic(sstats_fd, slot));
     if (tables[i]) {
-      cache_stale = true;
+      RAIL_TRY(begin_cache_write());
       table_inputs_.erase(slot);  // unknown until the new table is in
       RAIL_TRY(write_table(slot, svc, *tables[i], ids_of[i]));
       table_inputs_[slot] = TableInputs{svc.table_size, std::move(inputs[i]), ids_of[i]};
@@ -372,15 +341,15 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     value.service_id = slot;
     value.hash_fields = svc.hash_fields;
     value.encap = uint8_t(svc.encap);
-    RAIL_TRY(update(by_id_fd, &slot, &value, "service record"));
     rail_service_key key{};
     std::memcpy(key.addr, svc.vip.data(), svc.vip.size());
     key.port = RAIL_HTONS(svc.port);
     key.proto = uint8_t(svc.protocol);
     key.family = family_of(svc.vip);
+    RAIL_TRY(note_service_entry(raw(key) + raw(value), service_entries));
+    RAIL_TRY(update(by_id_fd, &slot, &value, "service record"));
     RAIL_TRY(update(map_fd("rail_services"), &key, &value, "service " + svc.vip.to_string()));
     service_keys.insert(raw(key));
-    service_entries.insert(raw(key) + raw(value));
     auto [it, fresh] = lowest.emplace(std::pair{svc.vip, key.proto}, i);
     if (!fresh && svc.port < config.services[it->second].port) it->second = i;
   }
@@ -398,9 +367,9 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     value.flags = RAIL_SVC_FRAG_FALLBACK_ONLY;
     value.hash_fields = svc.hash_fields;
     value.encap = uint8_t(svc.encap);
+    RAIL_TRY(note_service_entry(raw(key) + raw(value), service_entries));
     RAIL_TRY(update(map_fd("rail_services"), &key, &value, "fragment fallback service"));
     service_keys.insert(raw(key));
-    service_entries.insert(raw(key) + raw(value));
   }
   const uint32_t one = 1;
   for (const Service& svc : config.services) {
@@ -440,6 +409,9 @@ Status XdpDataPlane::apply(const LbConfig& config) {
       if (!now.count(k)) RAIL_TRY(remove(map_fd(map), k.data(), what));
     return ok();
   };
+  if (!std::includes(service_keys.begin(), service_keys.end(), service_keys_.begin(),
+                     service_keys_.end()))
+    RAIL_TRY(begin_cache_write());  // a service goes: its slots must go with it
   RAIL_TRY(remove_stale(service_keys_, service_keys, "rail_services", "remove service"));
   RAIL_TRY(remove_stale(vip_keys_, vip_keys, "rail_vip_addrs", "remove VIP"));
   if (!same_filter) {
@@ -449,7 +421,7 @@ Status XdpDataPlane::apply(const LbConfig& config) {
   RAIL_TRY(remove_stale(ingress_keys_, ingress_keys, "rail_ingress_addrs", "remove ingress"));
   for (uint32_t slot : applied_slots_) {
     if (live_slots.count(slot)) continue;
-    cache_stale = true;
+    RAIL_TRY(begin_cache_write());
     rail_service gone{};
     gone.service_id = RAIL_NO_BACKEND;
     RAIL_TRY(update(by_id_fd, &slot, &gone, "free service slot"));
@@ -463,7 +435,6 @@ Status XdpDataPlane::apply(const LbConfig& config) {
   }
   for (uint32_t id : backend_ids_) {
     if (std::binary_search(live_ids.begin(), live_ids.end(), id)) continue;
-    cache_stale = true;
     rail_backend gone{};
     gone.state = RAIL_BACKEND_DOWN;
     const uint32_t no_owner = RAIL_NO_BACKEND;
@@ -481,8 +452,8 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     RAIL_TRY(bump_service_gen());
     service_entries_ = std::move(service_entries);
   }
-  if (cache_stale) RAIL_TRY(bump_flow_cache_gen());
-  bump_on_failure.armed = false;
+  RAIL_TRY(end_cache_write());
+  on_failure.armed = false;
   service_keys_ = std::move(service_keys);
   vip_keys_ = std::move(vip_keys);
   ingress_keys_ = std::move(ingress_keys);

@@ -42,8 +42,9 @@ struct XdpOptions {
   // How long a CPU may forward an established IPv4 flow from its flow-cache slot without
   // looking the connection table up (0 = no cache). Capped at the table's refresh interval
   // (1 s) and half the shortest timeout, rounded down to whole ~1.05 ms ticks (under one tick:
-  // no cache). A slot only ever holds the backend a new Maglev pick gives, so no window lets a
-  // CPU forward a flow elsewhere than the table would. docs/xdp.md "Flow cache".
+  // no cache). A slot only ever holds the backend a new Maglev pick gives under the current
+  // maps, and no slot is used while apply() writes them, so the window does not let a CPU
+  // forward a flow elsewhere than the table would. docs/xdp.md "Flow cache".
   uint64_t flow_cache_trust_ns = 1'000'000'000ull;
   // If set: a bpffs directory where the maps are pinned (created by the first load, reused by
   // later ones) so a restarted raild keeps the connection table of the running program. The
@@ -95,7 +96,9 @@ class XdpDataPlane final : public DataPlane {
   int swap_table(int outer_fd, uint32_t slot, int inner_fd, std::shared_future<int>& done);
   Status clear_table(int outer_fd, uint32_t slot, const std::string& what);
   Status bump_service_gen();
-  Status bump_flow_cache_gen();
+  Status begin_cache_write();
+  Status end_cache_write();
+  Status note_service_entry(std::string entry, std::set<std::string>& entries);
 
   std::unique_ptr<Owner> owner_;
   std::vector<XdpAttachment> attachments_;  // after owner_: detached before the program goes
@@ -140,6 +143,7 @@ class XdpDataPlane final : public DataPlane {
   // (one change to a 1000-backend VIP must not cost 2000 map updates).
   std::map<uint32_t, std::pair<rail_backend, uint32_t>> backends_written_;
   std::optional<rail_node_config> node_written_;  // rail_node as last written (unset: unknown)
+  bool cache_writing_ = false;  // rail_flow_cache_gen made odd by this apply() (xdp_generations.cc)
   std::vector<uint64_t> vip_filter_;     // rail_vip_filter words as written (empty: unknown)
   std::vector<uint32_t> applied_slots_;  // [config service index] -> slot
   std::vector<std::vector<uint32_t>> applied_backends_;  // [service][backend] -> id

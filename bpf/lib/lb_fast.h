@@ -23,7 +23,7 @@
  * - a non-fragment TCP (not SYN-without-ACK) or UDP packet to a possible VIP whose flow has a
  *   connection entry that is not idle, stamped with the current rail_service_gen (so its
  *   service is the one the rail_services lookup would return), or a positive slot for it in
- *   this CPU's flow cache filled under the current generations (lb_select.h: a copy of such an
+ *   this CPU's flow cache filled under the current generation (lb_select.h: a copy of such an
  *   entry, of the backend a new pick also gives), whose service slot and backend are live and
  *   usable, whose backend's next hop is known, that fits the MTU once encapsulated and whose
  *   outer header needs no flow hash (GRE, IPIP or L2 towards an IPv4 backend): the general
@@ -51,7 +51,7 @@ static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c,
 	__u8 *ip = data + 14, *l4 = data + 34;
 	__u64 now, age;
 	__u8 proto;
-	int hit;
+	int hit, fill;
 
 	if (l4 > end || *(__be16 *)(data + 12) != bpf_htons(LB_ETH_P_IP) || ip[0] != 0x45)
 		return 0;
@@ -84,9 +84,9 @@ static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c,
 	key.proto = proto;
 	key.pad[0] = key.pad[1] = key.pad[2] = 0;
 	now = lb_now();
+	cgen = lb_flow_cache_gen();
 	gen = lb_service_gen();
-	cgen = lb_flow_cache_gen(gen);
-	slot = lb_flow_cache_slot(&key);
+	slot = lb_flow_cache_slot(&key, cgen);
 	hit = slot && lb_flow_cache_hit(slot, &key, cgen, now);
 	if (hit && slot->backend_id != RAIL_NO_BACKEND) {
 		/* What the table said of this flow less than lb_flow_cache_ticks ago. */
@@ -125,15 +125,15 @@ static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c,
 		return 0;
 	/* Committed: from here on this is the general path's hit, byte for byte. */
 	if (conn) {
-		if (age > lb_conn_refresh_ns || lb_flow_cache_stale(now, age)) {
+		fill = slot && !hit && !lb_flow_cache_fresh(slot, cgen, now);
+		if (age > lb_conn_refresh_ns || (fill && lb_flow_cache_stale(now, age))) {
 			conn->last_seen_ns = now;
 			age = 0;
 		}
 		/* Stamped with the entry's last_seen, not now: the slot is then trusted only
 		 * while the entry itself is (window <= half the timeout). */
-		if (slot && !hit)
-			lb_flow_cache_fill(slot, &key, bid, sid, svc->hash_fields, cgen, now - age,
-					   now);
+		if (fill)
+			lb_flow_cache_fill(slot, &key, bid, sid, svc->hash_fields, cgen, now - age);
 	}
 	c->v.conn_hit = 1;
 	p->l3_off = 14;

@@ -23,8 +23,10 @@ const volatile __u64 lb_conn_refresh_ns = 1000000000ull;
 /*
  * How many ticks (RAIL_FLOW_CACHE_TICK_SHIFT) a rail_flow_cache slot is trusted, counted from
  * its entry's last_seen; 0 turns the cache off. User space keeps it at most lb_conn_refresh_ns
- * and half the shortest idle timeout (and turns the cache off below one tick), so a slot never
- * outlives its entry. A flow served from the cache touches its entry about once per window:
+ * and half the shortest idle timeout (and turns the cache off below one tick), so a slot is not
+ * trusted past its entry's idle timeout (an entry evicted or deleted earlier leaves a slot that
+ * still holds the flow's Maglev pick, what a new entry would get). A flow served from the cache
+ * touches its entry about once per window:
  * the first packet after it refreshes the entry (last_seen, LRU recency) and the slot.
  */
 const volatile __u32 lb_flow_cache_ticks = 0;

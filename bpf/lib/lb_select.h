@@ -186,32 +186,30 @@ static __always_inline __u32 lb_service_gen(void)
 	return gen ? *gen : 0;
 }
 
-/*
- * The flow cache (abi/rail_abi.h, docs/xdp.md "Flow cache"). Returns this CPU's slot for `key`,
- * or NULL when the cache is off (a load-time constant: the verifier then drops every use).
- * Both the CPU id and the ARRAY lookup are inlined: no helper call.
- */
-static __always_inline struct rail_flow_cache_slot *
-lb_flow_cache_slot(const struct rail_flow_key4 *key)
-{
-	__u32 idx;
-
-	if (!lb_flow_cache_ticks)
-		return NULL;
-	idx = rail_flow_cache_index(key, lb_seed(), bpf_get_smp_processor_id());
-	return bpf_map_lookup_elem(&rail_flow_cache, &idx);
-}
-
-/*
- * The generations a slot must carry to be used now (rail_flow_cache_gen_pack of
- * rail_flow_cache_gen and `service_gen`): read before a slot is checked or filled.
- */
-static __always_inline __u32 lb_flow_cache_gen(__u32 service_gen)
+/* The current rail_flow_cache_gen: read before a slot is checked or filled. */
+static __always_inline __u32 lb_flow_cache_gen(void)
 {
 	__u32 zero = 0;
 	__u32 *gen = bpf_map_lookup_elem(&rail_flow_cache_gen, &zero);
 
-	return rail_flow_cache_gen_pack(gen ? *gen : 0, service_gen);
+	return gen ? *gen : RAIL_FLOW_CACHE_WRITING;
+}
+
+/*
+ * The flow cache (abi/rail_abi.h, docs/xdp.md "Flow cache"). Returns this CPU's slot for `key`,
+ * or NULL when the cache is off (a load-time constant: the verifier then drops every use) or
+ * while user space writes what slots depend on (`cgen` from lb_flow_cache_gen has
+ * RAIL_FLOW_CACHE_WRITING). Both the CPU id and the ARRAY lookup are inlined: no helper call.
+ */
+static __always_inline struct rail_flow_cache_slot *
+lb_flow_cache_slot(const struct rail_flow_key4 *key, __u32 cgen)
+{
+	__u32 idx;
+
+	if (!lb_flow_cache_ticks || (cgen & RAIL_FLOW_CACHE_WRITING))
+		return NULL;
+	idx = rail_flow_cache_index(key, lb_seed(), bpf_get_smp_processor_id());
+	return bpf_map_lookup_elem(&rail_flow_cache, &idx);
 }
 
 static __always_inline __u32 lb_flow_cache_tick(__u64 t)
@@ -271,30 +269,26 @@ static __noinline int lb_maglev_agrees(const struct rail_flow_key4 *key, __u32 s
 {
 	__u32 hash;
 
-	if (!key)
-		return 0;
 	hash = rail_flow_hash_v4(key->src, key->dst, key->sport, key->dport, key->proto,
 				 hash_fields, lb_seed());
 	return lb_maglev_pick(service_id, hash) == backend_id;
 }
 
 /*
- * Fills the slot of a flow found in the table (the caller saw no hit for it) from its entry,
- * stamped `seen` (the entry's last_seen_ns): positive if the entry's backend is the one the
- * current Maglev table picks for the flow (abi/rail_abi.h: then no table write under this
- * cache_gen can give the flow another backend), negative if not (a flow kept on another backend
- * by its entry, after a table change or on a drained backend): its packets then go to the
- * table without this check until the window ends. A fresh slot of another flow is left alone,
- * so colliding flows of a large working set do not evict each other (and pay for the check)
- * on every packet.
+ * Fills the slot of a flow found in the table from its entry, stamped `seen` (the entry's
+ * last_seen_ns): positive if the entry's backend is the one the current Maglev table picks for
+ * the flow (abi/rail_abi.h: then no table write under this cache_gen can give the flow another
+ * backend), negative if not (a flow kept on another backend by its entry, after a table change
+ * or on a drained backend): its packets then go to the table without this check until the
+ * window ends. The caller fills only a slot that is not fresh (lb_flow_cache_fresh): a slot
+ * another flow filled and may still use is left to it, so colliding flows of a large working
+ * set do not evict each other, and pay for the check, on every packet.
  */
 static __always_inline void lb_flow_cache_fill(struct rail_flow_cache_slot *slot,
 					       const struct rail_flow_key4 *key, __u32 backend_id,
 					       __u32 service_id, __u32 hash_fields, __u32 cgen,
-					       __u64 seen, __u64 now)
+					       __u64 seen)
 {
-	if (lb_flow_cache_fresh(slot, cgen, now))
-		return;
 	slot->key = *key;
 	slot->backend_id = lb_maglev_agrees(key, service_id, backend_id, hash_fields)
 			       ? backend_id

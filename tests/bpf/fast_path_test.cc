@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "balancer_pair.h"
+#include "cpu_pin.h"
 #include "golden/golden_world.h"
 
 namespace rail::golden {
@@ -57,6 +58,7 @@ class FastPathTest : public ::testing::Test {
   }
 
   static constexpr uint16_t kFlows = 64;
+  ScopedCpuPin pin_;  // one CPU: the second round of each step meets the first one's slots
   LbConfig config_ = sample_config();
   Pair pair_;
 };

@@ -15,13 +15,16 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "balancer_pair.h"
+#include "cpu_pin.h"
 #include "dataplane/bpffs.h"
 #include "golden/golden_world.h"
 
@@ -32,26 +35,6 @@ using namespace std::chrono_literals;
 constexpr uint64_t kShortTrustNs = 30'000'000;  // 30 ms: a few jiffies at any CONFIG_HZ
 constexpr auto kPastShortTrust = 200ms;
 inline const IpAddress kCacheVip = ip("198.18.100.9");  // tcp/any (+ tcp/8080 in one test), GRE
-
-// The CPUs this thread may run on, lowest first.
-inline std::vector<int> allowed_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> cpus;
-  if (sched_getaffinity(0, sizeof(set), &set) != 0) return cpus;
-  for (int c = 0; c < CPU_SETSIZE; ++c)
-    if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  return cpus;
-}
-
-// Moves the calling thread to `cpu` (BPF_PROG_TEST_RUN runs the program on the caller's CPU).
-inline void pin_to(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  ASSERT_EQ(sched_setaffinity(0, sizeof(set), &set), 0) << "pin to CPU " << cpu;
-  ASSERT_EQ(sched_getcpu(), cpu);
-}
 
 inline Bytes syn(uint16_t sport, const IpAddress& vip = kWeb4, uint16_t dport = 80) {
   return from_router(tcp4(kClient4, sport, vip, dport).syn().build());
@@ -198,6 +181,28 @@ class FlowCacheTest : public ::testing::Test {
     const uint64_t new_flows = Counter(RAIL_CNT_NEW_FLOWS);
     EXPECT_EQ(BackendOf(ack(sport)), a);
     EXPECT_EQ(Counter(RAIL_CNT_NEW_FLOWS), new_flows + 1) << why;
+  }
+
+  // Establishes 16 cached flows, applies `change` to config_, then re-picks every flow with a SYN:
+  // each ACK must follow its SYN, not the slot filled before the change, and some flow must have
+  // moved (else the change shows nothing).
+  void ExpectRepickedFlowsFollowed(const std::function<void(LbConfig&)>& change, const char* what) {
+    std::vector<std::pair<uint16_t, std::string>> flows;
+    for (uint16_t port = 41100; port < 41116; ++port) {
+      const std::string be = Establish(port);
+      EXPECT_EQ(BackendOf(ack(port)), be);  // from the slot the first ACK filled
+      flows.emplace_back(port, be);
+    }
+    change(config_);
+    ASSERT_NO_FATAL_FAILURE(Apply());
+    int moved = 0;
+    for (const auto& [port, before] : flows) {
+      const std::string now = BackendOf(syn(port));
+      moved += now != before;
+      EXPECT_EQ(BackendOf(ack(port)), now)
+          << what << ": port " << port << " (was " << before << ")";
+    }
+    EXPECT_GT(moved, 0) << what << ": no flow re-picked elsewhere, the test shows nothing";
   }
 
   // This CPU's slot for `key` (rail_flow_cache_index with the config's seed).

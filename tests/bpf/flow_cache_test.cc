@@ -20,7 +20,7 @@ TEST_F(FlowCacheTest, HitForwardsWithoutTheConnectionTable) {
   ASSERT_TRUE(is_address(a)) << a;
   const rail_flow_cache_slot slot = Slot(key_of(41001));
   EXPECT_TRUE(same_key(slot.key, key_of(41001))) << "this CPU's slot does not hold the flow";
-  EXPECT_NE(slot.stamp, 0u);
+  EXPECT_NE(slot.backend_id, RAIL_NO_BACKEND) << "the slot is negative";
   ASSERT_NO_FATAL_FAILURE(DeleteEntry(key_of(41001)));
   const uint64_t new_flows = Counter(RAIL_CNT_NEW_FLOWS);
   EXPECT_EQ(BackendOf(ack(41001)), a);
@@ -68,6 +68,45 @@ TEST_F(FlowCacheTest, SlotIsStampedWithItsEntrysLastSeen) {
   std::this_thread::sleep_until(start + 1300ms);
   EXPECT_EQ(BackendOf(datagram(43000)), a);  // Maglev picks it again
   EXPECT_EQ(Counter(RAIL_CNT_NEW_FLOWS), new_flows + 2) << "slot trusted past its entry's window";
+}
+
+// The first packet after a window refreshes its entry before refilling the slot when a slot
+// stamped with the entry's last_seen would be stale at once (a window shorter than the refresh
+// interval): the refilled slot is then trusted for a whole window again.
+TEST_F(FlowCacheTest, RefillAfterTheWindowRefreshesTheEntry) {
+  ASSERT_NO_FATAL_FAILURE(Load(200'000'000));  // window 200 ms, refresh interval 1 s
+  const std::string a = Establish(41013);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(BackendOf(ack(41013)), a);  // the slot is stale: the table, a refresh, a refill
+  ASSERT_NO_FATAL_FAILURE(DeleteEntry(key_of(41013)));
+  const uint64_t new_flows = Counter(RAIL_CNT_NEW_FLOWS);
+  EXPECT_EQ(BackendOf(ack(41013)), a);
+  EXPECT_EQ(Counter(RAIL_CNT_NEW_FLOWS), new_flows) << "the refilled slot was stale at once";
+}
+
+// While rail_flow_cache_gen is odd (user space writing the maps a slot depends on) no slot is
+// used or filled: a flow whose entry is gone is a new flow, and a table hit leaves its slot as
+// it was; once the generation is even again, slots are filled under the new value.
+TEST_F(FlowCacheTest, NoSlotIsUsedWhileTheMapsAreWritten) {
+  ASSERT_NO_FATAL_FAILURE(Load());
+  const std::string a = Establish(41014);
+  const rail_flow_cache_slot before = Slot(key_of(41014));
+  ASSERT_TRUE(same_key(before.key, key_of(41014))) << "the flow was not cached";
+  const int fd = plane_->map_fd("rail_flow_cache_gen");
+  const uint32_t zero = 0;
+  const uint32_t even = CacheGen(), odd = even + 1;
+  ASSERT_EQ(even % 2, 0u) << "apply() left the generation odd";
+  ASSERT_EQ(bpf_map_update_elem(fd, &zero, &odd, BPF_ANY), 0);
+  ASSERT_NO_FATAL_FAILURE(DeleteEntry(key_of(41014)));
+  const uint64_t new_flows = Counter(RAIL_CNT_NEW_FLOWS);
+  EXPECT_EQ(BackendOf(ack(41014)), a);
+  EXPECT_EQ(Counter(RAIL_CNT_NEW_FLOWS), new_flows + 1) << "a slot was used while writing";
+  EXPECT_EQ(BackendOf(ack(41014)), a);  // a table hit now
+  EXPECT_EQ(Slot(key_of(41014)).cache_gen, before.cache_gen) << "a slot was filled while writing";
+  const uint32_t next = odd + 1;
+  ASSERT_EQ(bpf_map_update_elem(fd, &zero, &next, BPF_ANY), 0);
+  EXPECT_EQ(BackendOf(ack(41014)), a);
+  EXPECT_NE(Slot(key_of(41014)).cache_gen, before.cache_gen) << "no fill after the writes";
 }
 
 // A flow served from its slot still refreshes its entry about once per window (the first packet
