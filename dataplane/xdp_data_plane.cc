@@ -452,14 +452,16 @@ Status XdpDataPlane::apply(const LbConfig& config) {
     RAIL_TRY(bump_service_gen());
     service_entries_ = std::move(service_entries);
   }
-  RAIL_TRY(end_cache_write());
-  on_failure.armed = false;
+  // What the maps hold now, recorded before the last step: a failure to make the cache
+  // generation even again leaves every write done (and the cache off until the next apply()).
   service_keys_ = std::move(service_keys);
   vip_keys_ = std::move(vip_keys);
   ingress_keys_ = std::move(ingress_keys);
   backend_ids_ = std::move(live_ids);
   applied_slots_ = *slots;
   applied_backends_ = std::move(applied_backends);
+  RAIL_TRY(end_cache_write());
+  on_failure.armed = false;
   return ok();
 }
 

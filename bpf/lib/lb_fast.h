@@ -101,7 +101,7 @@ static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c,
 			return 0;
 		}
 		*found = conn; /* only read if this returns 0 */
-		age = now - conn->last_seen_ns;
+		age = lb_conn_age(conn, now);
 		if (age > lb_conn_timeout(proto) || conn->service_gen != gen)
 			return 0;
 		sid = conn->service_id;

@@ -186,6 +186,18 @@ static __always_inline __u32 lb_service_gen(void)
 	return gen ? *gen : 0;
 }
 
+/*
+ * How long `conn` has been idle at `now`, in ns. Another CPU may have refreshed it at a later
+ * jiffy than the `now` this packet read: that is no age at all, not a wrap to ~2^64 (which
+ * would make a live entry look expired and re-pick its flow).
+ */
+static __always_inline __u64 lb_conn_age(const struct rail_conn *conn, __u64 now)
+{
+	__u64 seen = conn->last_seen_ns;
+
+	return now > seen ? now - seen : 0;
+}
+
 /* The current rail_flow_cache_gen: read before a slot is checked or filled. */
 static __always_inline __u32 lb_flow_cache_gen(void)
 {
@@ -367,7 +379,7 @@ static __always_inline __u32 lb_conn_use(struct rail_conn *conn, __u8 proto, __u
 
 	if (!conn)
 		return RAIL_NO_BACKEND;
-	age = now - conn->last_seen_ns;
+	age = lb_conn_age(conn, now);
 	if (age > lb_conn_timeout(proto))
 		return RAIL_NO_BACKEND;
 	if (refresh && age > lb_conn_refresh_ns)

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 #include <utility>
 #include <vector>
@@ -120,9 +121,9 @@ TEST_F(FlowCacheTest, RemovedBackendIsNotServedFromTheSlot) {
   EXPECT_TRUE(is_address(now)) << now;
 }
 
-// An apply() that writes no node settings, table or backend (the same config again) leaves
-// rail_flow_cache_gen alone: the slots stay valid, so a periodic re-apply does not empty every
-// CPU's cache. A backend change does bump it.
+// An apply() that writes nothing a slot depends on leaves rail_flow_cache_gen alone, so a
+// periodic re-apply does not empty every CPU's cache: the same config again, a new next-hop MAC
+// and MTU (read live by every packet). A drain does move it (a new Maglev table).
 TEST_F(FlowCacheTest, UnchangedApplyKeepsTheCache) {
   ASSERT_NO_FATAL_FAILURE(Load());
   const std::string a = Establish(41012);
@@ -131,6 +132,14 @@ TEST_F(FlowCacheTest, UnchangedApplyKeepsTheCache) {
   EXPECT_EQ(gen % 2, 0u) << "apply() left the generation odd (the cache off)";
   Apply();
   EXPECT_EQ(CacheGen(), gen) << "an apply that changed nothing bumped the generation";
+  for (Backend& be : service(config_, kWeb4, Protocol::kTcp, 80).backends) {
+    std::array<uint8_t, 6> mac = be.next_hop_mac.bytes();
+    mac[5] ^= 0x01;
+    be.next_hop_mac = MacAddress(mac);
+  }
+  config_.node.mtu -= 8;
+  Apply();
+  EXPECT_EQ(CacheGen(), gen) << "a next-hop or MTU change bumped the generation";
   ASSERT_NO_FATAL_FAILURE(DeleteEntry(key_of(41012)));
   const uint64_t new_flows = Counter(RAIL_CNT_NEW_FLOWS);
   EXPECT_EQ(BackendOf(ack(41012)), a);

@@ -74,9 +74,9 @@ TEST_F(FlowCacheTest, SlotIsStampedWithItsEntrysLastSeen) {
 // stamped with the entry's last_seen would be stale at once (a window shorter than the refresh
 // interval): the refilled slot is then trusted for a whole window again.
 TEST_F(FlowCacheTest, RefillAfterTheWindowRefreshesTheEntry) {
-  ASSERT_NO_FATAL_FAILURE(Load(200'000'000));  // window 200 ms, refresh interval 1 s
+  ASSERT_NO_FATAL_FAILURE(Load(600'000'000));  // window 600 ms, refresh interval 1 s
   const std::string a = Establish(41013);
-  std::this_thread::sleep_for(300ms);
+  std::this_thread::sleep_for(700ms);
   EXPECT_EQ(BackendOf(ack(41013)), a);  // the slot is stale: the table, a refresh, a refill
   ASSERT_NO_FATAL_FAILURE(DeleteEntry(key_of(41013)));
   const uint64_t new_flows = Counter(RAIL_CNT_NEW_FLOWS);
