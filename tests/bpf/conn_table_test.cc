@@ -22,28 +22,10 @@
 #include "dataplane/bpffs.h"
 #include "dataplane/xdp_conntrack.h"
 #include "golden/golden_world.h"
+#include "pin_dir.h"
 
 namespace rail::golden {
 namespace {
-
-// A fresh bpffs directory for the pins, removed whatever happens.
-class PinDir {
- public:
-  explicit PinDir(const std::string& name)
-      : path_("/sys/fs/bpf/rail-" + name + "-" + std::to_string(getpid())) {
-    EXPECT_TRUE(dataplane::ensure_bpffs("/sys/fs/bpf"));
-    EXPECT_EQ(mkdir(path_.c_str(), 0700), 0);
-  }
-  ~PinDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::unique_ptr<XdpDataPlane> LoadPinned(const std::string& dir) {
   dataplane::XdpOptions options;

@@ -152,7 +152,7 @@ TEST_F(FlowCacheTest, UnchangedApplyKeepsTheCache) {
 // the new one replaces it): rail_flow_cache_gen is pinned, so the new plane's bumps reach the
 // old program's slots, and a flow the new tables re-pick is followed by the old program at once.
 TEST_F(FlowCacheTest, OldProgramSeesTheRestartedPlanesChanges) {
-  PinDir dir;
+  PinDir dir("flow-cache-test");
   dataplane::XdpOptions options = Options();
   ASSERT_NO_FATAL_FAILURE(LoadPinned(dir, options));
   const std::string a = Establish(41011);
@@ -184,13 +184,13 @@ TEST_F(FlowCacheTest, OldProgramSeesTheRestartedPlanesChanges) {
 // The cache is sized per possible CPU and never pinned: a new program starts with it empty,
 // while the connection table and the cache's generation are shared through the pins.
 TEST_F(FlowCacheTest, CacheIsNotPinned) {
-  PinDir dir;
+  PinDir dir("flow-cache-test");
   dataplane::XdpOptions options = Options();
   ASSERT_NO_FATAL_FAILURE(LoadPinned(dir, options));
   struct stat st {};
-  EXPECT_EQ(stat((dir.path + "/rail_conntrack4").c_str(), &st), 0);
-  EXPECT_NE(stat((dir.path + "/rail_flow_cache").c_str(), &st), 0) << "rail_flow_cache pinned";
-  EXPECT_EQ(stat((dir.path + "/rail_flow_cache_gen").c_str(), &st), 0);
+  EXPECT_EQ(stat((dir / "rail_conntrack4").c_str(), &st), 0);
+  EXPECT_NE(stat((dir / "rail_flow_cache").c_str(), &st), 0) << "rail_flow_cache pinned";
+  EXPECT_EQ(stat((dir / "rail_flow_cache_gen").c_str(), &st), 0);
 
   const int fd = plane_->map_fd("rail_flow_cache");
   ASSERT_GE(fd, 0);

@@ -27,6 +27,7 @@
 #include "cpu_pin.h"
 #include "dataplane/bpffs.h"
 #include "golden/golden_world.h"
+#include "pin_dir.h"
 
 namespace rail::golden::flow_cache {
 
@@ -90,15 +91,6 @@ inline Service gre_service(const IpAddress& vip, uint16_t port, std::vector<IpAd
   for (const IpAddress& a : backends) s.backends.push_back(backend_at(a));
   return s;
 }
-
-// The pin directory of one test, removed whatever happens (pins are files in bpffs).
-struct PinDir {
-  std::string path = "/sys/fs/bpf/rail-flow-cache-test-" + std::to_string(getpid());
-  ~PinDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 inline uint32_t map_id(int fd) {
   bpf_map_info info{};
@@ -235,11 +227,9 @@ class FlowCacheTest : public ::testing::Test {
     Apply();
   }
 
-  // Loads with maps pinned in `dir` (created here); `options` gets the pin directory.
+  // Loads with maps pinned in `dir`; `options` gets the pin directory.
   void LoadPinned(const PinDir& dir, dataplane::XdpOptions& options) {
-    ASSERT_TRUE(dataplane::ensure_bpffs("/sys/fs/bpf"));
-    ASSERT_EQ(mkdir(dir.path.c_str(), 0700), 0);
-    options.pin_dir = dir.path;
+    options.pin_dir = dir.path();
     ASSERT_NO_FATAL_FAILURE(Load(options));
   }
 

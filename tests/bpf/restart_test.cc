@@ -18,6 +18,7 @@
 #include "balancer_pair.h"
 #include "dataplane/bpffs.h"
 #include "golden/golden_world.h"
+#include "pin_dir.h"
 
 namespace rail::golden {
 namespace {
@@ -25,13 +26,6 @@ namespace {
 constexpr int kFlows = 64;
 
 // Removes the test's pin directory whatever happens (pins are files in bpffs).
-struct PinDir {
-  std::string path = "/sys/fs/bpf/rail-restart-test-" + std::to_string(getpid());
-  ~PinDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 // The outer destination of a TX frame: the backend the balancer chose (IPv4 GRE outer header).
 std::string backend_of(XdpDataPlane& plane, const Bytes& frame) {
@@ -125,10 +119,8 @@ void RestartBody(const std::string& dir) {
 }
 
 TEST(XdpRestartTest, NewLoaderAdoptsLinkIdsAndFlows) {
-  ASSERT_TRUE(dataplane::ensure_bpffs("/sys/fs/bpf"));
-  PinDir dir;
-  ASSERT_EQ(mkdir(dir.path.c_str(), 0700), 0);
-  std::thread t(RestartBody, dir.path);  // gtest assertions are thread-safe on Linux
+  PinDir dir("restart-test");
+  std::thread t(RestartBody, dir.path());  // gtest assertions are thread-safe on Linux
   t.join();
 }
 

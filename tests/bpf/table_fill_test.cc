@@ -15,6 +15,7 @@
 #include "balancer_pair.h"
 #include "dataplane/bpffs.h"
 #include "golden/golden_world.h"
+#include "pin_dir.h"
 
 namespace rail::golden {
 namespace {
@@ -132,18 +133,6 @@ TEST(TableFillTest, ThePacketRightAfterApplyUsesTheNewTable) {
 }
 
 // A bpffs directory of this test, emptied and removed even when an assertion fails.
-struct PinDir {
-  std::string path = "/sys/fs/bpf/rail-table-fill-" + std::to_string(getpid());
-  PinDir() { EXPECT_EQ(mkdir(path.c_str(), 0700), 0) << path; }
-  ~PinDir() {
-    if (DIR* d = opendir(path.c_str())) {
-      while (dirent* e = readdir(d))
-        if (e->d_name[0] != '.') unlink((path + "/" + e->d_name).c_str());
-      closedir(d);
-    }
-    rmdir(path.c_str());
-  }
-};
 
 // Pins outer map `name` whose inner template has `flags` but not BPF_F_MMAPABLE, as a build
 // before mmapable tables created it.
@@ -161,13 +150,12 @@ void PinOldOuterMap(const std::string& dir, const char* name, uint32_t entries, 
 }
 
 TEST(TableFillTest, OuterMapsPinnedWithoutMmapableTablesAreFilledByBatch) {
-  ASSERT_TRUE(dataplane::ensure_bpffs("/sys/fs/bpf"));
-  PinDir dir;
-  PinOldOuterMap(dir.path, "rail_maglev_fast", RAIL_MAGLEV_FAST_ENTRIES, 0);
-  PinOldOuterMap(dir.path, "rail_maglev_tables", 2, BPF_F_INNER_MAP);
+  PinDir dir("table-fill");
+  PinOldOuterMap(dir.path(), "rail_maglev_fast", RAIL_MAGLEV_FAST_ENTRIES, 0);
+  PinOldOuterMap(dir.path(), "rail_maglev_tables", 2, BPF_F_INNER_MAP);
   dataplane::XdpOptions options;
   options.conn_capacity = 1 << 12;
-  options.pin_dir = dir.path;
+  options.pin_dir = dir.path();
   auto plane = XdpDataPlane::load(options);
   ASSERT_TRUE(plane) << plane.error().describe();
   ExpectTablesMatchTheReference(**plane, /*mmapable=*/false);
