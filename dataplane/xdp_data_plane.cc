@@ -264,9 +264,9 @@ Status XdpDataPlane::apply(const LbConfig& config) {
   node.flags = n.icmp_echo ? RAIL_NODE_ICMP_ECHO : 0;
 
   // A failure from the first write on may leave the maps half changed (node settings, tables,
-  // rail_services): on the way out the service generation is bumped all the same, so no
-  // connection entry's stamp vouches for what they held before, and the flow cache's made
-  // even again (begin_cache_write: no slot of the old maps is trusted after it).
+  // rail_services). On the way out the service generation is bumped all the same, so no
+  // connection entry's stamp vouches for what they held before, and the flow cache's
+  // generation is made even again (no slot filled before begin_cache_write is trusted).
   struct OnFailure {
     XdpDataPlane* plane;
     bool armed = true;

@@ -85,7 +85,6 @@ static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c,
 	key.pad[0] = key.pad[1] = key.pad[2] = 0;
 	now = lb_now();
 	cgen = lb_flow_cache_gen();
-	gen = lb_service_gen();
 	slot = lb_flow_cache_slot(&key, cgen);
 	hit = slot && lb_flow_cache_hit(slot, &key, cgen, now);
 	if (hit && slot->backend_id != RAIL_NO_BACKEND) {
@@ -95,6 +94,7 @@ static __always_inline int lb_fast_path(struct xdp_md *ctx, struct lb_ctx *c,
 		sid = slot->service_id;
 		bid = slot->backend_id;
 	} else {
+		gen = lb_service_gen(); /* before the lookup, as wherever an entry is stamped */
 		conn = bpf_map_lookup_elem(&rail_conntrack4, &key);
 		if (!conn) {
 			c->conn_absent = 1;

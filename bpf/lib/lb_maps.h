@@ -26,8 +26,8 @@ const volatile __u64 lb_conn_refresh_ns = 1000000000ull;
  * and half the shortest idle timeout (and turns the cache off below one tick), so a slot is not
  * trusted past its entry's idle timeout (an entry evicted or deleted earlier leaves a slot that
  * still holds the flow's Maglev pick, what a new entry would get). A flow served from the cache
- * touches its entry about once per window:
- * the first packet after it refreshes the entry (last_seen, LRU recency) and the slot.
+ * touches its entry about once per window: the first packet after it refreshes the entry
+ * (last_seen, LRU recency) and the slot.
  */
 const volatile __u32 lb_flow_cache_ticks = 0;
 
@@ -178,7 +178,7 @@ struct {
 	__type(value, struct rail_flow_cache_slot);
 } rail_flow_cache SEC(".maps");
 
-/* The flow cache's generation (abi/rail_abi.h): pinned, bumped by user space by apply(). */
+/* The flow cache's generation (abi/rail_abi.h): pinned, odd while apply() writes. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

@@ -15,7 +15,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -101,13 +100,7 @@ inline uint32_t map_id(int fd) {
 // One data plane with sample_config(); the test thread pinned to one CPU for the whole test.
 class FlowCacheTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_EQ(sched_getaffinity(0, sizeof(saved_), &saved_), 0);
-    cpus_ = allowed_cpus();
-    ASSERT_FALSE(cpus_.empty());
-    pin_to(cpus_.front());
-  }
-  void TearDown() override { sched_setaffinity(0, sizeof(saved_), &saved_); }
+  void SetUp() override { ASSERT_FALSE(cpus_.empty()); }
 
   // The test's options: the default trust window unless `trust_ns` is given.
   static dataplane::XdpOptions Options(std::optional<uint64_t> trust_ns = std::nullopt) {
@@ -175,28 +168,6 @@ class FlowCacheTest : public ::testing::Test {
     EXPECT_EQ(Counter(RAIL_CNT_NEW_FLOWS), new_flows + 1) << why;
   }
 
-  // Establishes 16 cached flows, applies `change` to config_, then re-picks every flow with a SYN:
-  // each ACK must follow its SYN, not the slot filled before the change, and some flow must have
-  // moved (else the change shows nothing).
-  void ExpectRepickedFlowsFollowed(const std::function<void(LbConfig&)>& change, const char* what) {
-    std::vector<std::pair<uint16_t, std::string>> flows;
-    for (uint16_t port = 41100; port < 41116; ++port) {
-      const std::string be = Establish(port);
-      EXPECT_EQ(BackendOf(ack(port)), be);  // from the slot the first ACK filled
-      flows.emplace_back(port, be);
-    }
-    change(config_);
-    ASSERT_NO_FATAL_FAILURE(Apply());
-    int moved = 0;
-    for (const auto& [port, before] : flows) {
-      const std::string now = BackendOf(syn(port));
-      moved += now != before;
-      EXPECT_EQ(BackendOf(ack(port)), now)
-          << what << ": port " << port << " (was " << before << ")";
-    }
-    EXPECT_GT(moved, 0) << what << ": no flow re-picked elsewhere, the test shows nothing";
-  }
-
   // This CPU's slot for `key` (rail_flow_cache_index with the config's seed).
   rail_flow_cache_slot Slot(const rail_flow_key4& key) {
     rail_flow_cache_slot slot{};
@@ -233,8 +204,8 @@ class FlowCacheTest : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(Load(options));
   }
 
-  cpu_set_t saved_{};
-  std::vector<int> cpus_;
+  std::vector<int> cpus_ = allowed_cpus();  // before pin_ narrows them
+  ScopedCpuPin pin_;                        // on cpus_.front(), restored at the end
   LbConfig config_ = sample_config();
   std::unique_ptr<XdpDataPlane> plane_;
 };

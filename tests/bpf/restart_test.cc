@@ -11,12 +11,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <map>
 #include <thread>
 
 #include "balancer_pair.h"
-#include "dataplane/bpffs.h"
 #include "golden/golden_world.h"
 #include "pin_dir.h"
 

@@ -1,7 +1,6 @@
 // Maglev tables filled through mmap (BPF_F_MMAPABLE inner maps) and by batch update (outer maps
 // pinned by a build without mmapable tables) pick exactly as the reference forwarder.
 #include <bpf/bpf.h>
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,7 +12,6 @@
 #include <string>
 
 #include "balancer_pair.h"
-#include "dataplane/bpffs.h"
 #include "golden/golden_world.h"
 #include "pin_dir.h"
 
